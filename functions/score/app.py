@@ -1,7 +1,39 @@
-"""POST /score (placeholder while the layer is written)."""
+"""POST /score: score one lead payload (lead score /70, ICP score /24) with the breakdown.
+
+No state and no AWS calls: parse the body, call the layer, shape the answer.
+"""
 
 from typing import Any
 
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"statusCode": 200, "headers": {"content-type": "application/json"}, "body": "{}"}
+from leadops.api import build_resolver, guard_body
+from leadops.models import MAX_BODY_BYTES_SCORE, LeadInput
+from leadops.rulebook import load_rulebook
+from leadops.scoring import Scorer
+
+logger = Logger()
+app = build_resolver(logger)
+scorer = Scorer(load_rulebook())
+
+
+@app.post("/score")
+def score(lead: LeadInput) -> dict[str, Any]:
+    scores = scorer.score(lead)
+    logger.info(
+        "lead scored",
+        extra={
+            "lead_score": scores.lead_score.total,
+            "icp_score": scores.icp_score.total,
+            "icp_tier": scores.icp_score.tier,
+            "rulebook_version": scores.rulebook_version,
+        },
+    )
+    return scores.as_dict()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@guard_body(MAX_BODY_BYTES_SCORE)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,105 @@
+"""Pydantic models at the edges: the demo-request form body as a vendor posts it.
+
+Unknown fields are ignored (form vendors add their own); every string is bounded; ranges are
+parsed here so a malformed one is a 422 naming its field rather than a silent "unknown".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from leadops.ranges import parse_employee_range, parse_revenue_range
+
+MAX_BODY_BYTES_SCORE = 64 * 1024
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=10_000)]
+
+
+def _check_email(value: str) -> str:
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain or domain.startswith(".") or " " in value:
+        raise ValueError("not an email address")
+    return f"{local}@{domain.lower()}"
+
+
+def _not_bool(value: object) -> object:
+    # JSON true/false is not a number, though Python would count it as 1/0.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true/false")
+    return value
+
+
+Number = BeforeValidator(_not_bool)
+
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_check_email)
+]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class CompanyInput(_Input):
+    name: Text | None = None
+    domain: Annotated[str, StringConstraints(max_length=253)] | None = None
+    employees: Annotated[int, Number] | None = Field(default=None, ge=0, le=10_000_000)
+    employees_range: Annotated[str, StringConstraints(max_length=40)] | None = None
+    annual_revenue: Annotated[float, Number] | None = Field(
+        default=None, ge=0, le=1e13, allow_inf_nan=False
+    )
+    revenue_range: Annotated[str, StringConstraints(max_length=40)] | None = None
+    industry: Text | None = None
+    type: Text | None = None
+    founded_year: Annotated[int, Number] | None = Field(default=None, ge=1600, le=2100)
+    country: Text | None = None
+
+    @field_validator("employees_range")
+    @classmethod
+    def _employees_range_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_employee_range(value)
+        return value
+
+    @field_validator("revenue_range")
+    @classmethod
+    def _revenue_range_parses(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_revenue_range(value)
+        return value
+
+
+class LeadInput(_Input):
+    """What the score endpoint accepts: a form submission whose ``submission_id`` is optional."""
+
+    submission_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    submitted_at: datetime | None = None
+    email: Email
+    first_name: Text | None = None
+    last_name: Text | None = None
+    job_title: Text | None = None
+    role: Text | None = None
+    sub_role: Text | None = None
+    github: Text | None = None
+    message: LongText | None = None
+    source: Text | None = None
+    honeypot: LongText | None = None
+    company: CompanyInput = Field(default_factory=CompanyInput)
+
+
+class FormSubmission(LeadInput):
+    """A demo-request form submission: ``submission_id`` is the idempotency key."""
+
+    submission_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]

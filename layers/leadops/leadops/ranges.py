@@ -1,0 +1,63 @@
+"""Employee and revenue ranges as enrichment vendors spell them ("51-250", "1K-5K", "$10M-$50M",
+"10,000+") turned into one number to score.
+
+A closed range scores at its midpoint, so "$50M-$100M" lands in a $50M-$100M band rather than
+on the shared $50M edge; an open range "N+" means more than N. A single number is itself.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SCALE = {
+    "": 1,
+    "k": 1_000,
+    "m": 1_000_000,
+    "mm": 1_000_000,
+    "b": 1_000_000_000,
+    "bn": 1_000_000_000,
+}
+_NUMBER = r"\$?\s*(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s*(k|mm|m|bn|b)?"
+_DASH = "(?:-|\u2013|\u2014|to)"  # hyphen, en dash, em dash, "to"
+_RANGE = re.compile(
+    rf"^\s*(?:usd\s*)?{_NUMBER}\s*"
+    rf"(?:{_DASH}\s*{_NUMBER}\s*|(\+|or more|and above)\s*)?(?:usd)?\s*$"
+)
+
+
+def _number(digits: str, suffix: str | None) -> float:
+    return float(digits.replace(",", "")) * _SCALE[suffix or ""]
+
+
+def parse_range(text: str) -> tuple[float, float | None]:
+    """``(low, high)``; ``high`` is None for an open range. Raises ValueError when unreadable."""
+    match = _RANGE.match(text.lower())
+    if match is None:
+        raise ValueError(f"not a range like '51-250', '1000+' or '$10M-$50M': {text[:40]!r}")
+    lo_digits, lo_suffix, hi_digits, hi_suffix, open_end = match.groups()
+    if hi_digits is None:
+        low = _number(lo_digits, lo_suffix)
+        return (low, None) if open_end else (low, low)
+    # "10-50M": a suffix written once applies to both ends.
+    low = _number(lo_digits, lo_suffix or hi_suffix)
+    high = _number(hi_digits, hi_suffix)
+    if high < low:
+        raise ValueError(f"range ends below its start: {text[:40]!r}")
+    return low, high
+
+
+def representative(low: float, high: float | None, step: float) -> float:
+    """The value a range scores as: its midpoint, or just above ``low`` when open-ended."""
+    if high is None:
+        return low + step
+    return (low + high) / 2
+
+
+def parse_employee_range(text: str) -> int:
+    low, high = parse_range(text)
+    return int(representative(low, high, 1))
+
+
+def parse_revenue_range(text: str) -> float:
+    low, high = parse_range(text)
+    return representative(low, high, 1)

@@ -1,0 +1,217 @@
+"""The versioned rulebook: every band, point value, list and threshold, as validated data.
+
+The packaged document is ``rulebook.toml`` beside this module. ``load_rulebook()`` parses and
+validates it once per process; ``Rulebook.model_validate`` validates any other document (an
+override) against the same schema, so an invalid one is refused whole.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Band(_Strict):
+    """A numeric interval: ``min`` <= value, and value <= ``max`` or value < ``below``."""
+
+    label: str = Field(min_length=1)
+    min: float = -math.inf
+    max: float | None = None
+    below: float | None = None
+    points: int
+
+    @model_validator(mode="after")
+    def _one_upper_bound(self) -> Self:
+        if self.max is not None and self.below is not None:
+            raise ValueError(f"band {self.label!r}: give either max or below, not both")
+        upper = self.max if self.max is not None else self.below
+        if upper is not None and upper < self.min:
+            raise ValueError(f"band {self.label!r}: upper bound is below min")
+        return self
+
+    def contains(self, value: float) -> bool:
+        if value < self.min:
+            return False
+        if self.max is not None:
+            return value <= self.max
+        if self.below is not None:
+            return value < self.below
+        return True
+
+
+class Bands(_Strict):
+    """Bands checked in the order listed; the first that contains the value wins."""
+
+    bands: tuple[Band, ...] = Field(min_length=1)
+
+    @property
+    def max_points(self) -> int:
+        return max(0, *(band.points for band in self.bands))
+
+    def find(self, value: float) -> Band | None:
+        for band in self.bands:
+            if band.contains(value):
+                return band
+        return None
+
+
+class PointsTable(_Strict):
+    points: dict[Identifier, int] = Field(min_length=1)
+
+    @property
+    def max_points(self) -> int:
+        return max(0, *self.points.values())
+
+
+class CountryTier(_Strict):
+    label: str
+    points: int
+    countries: frozenset[CountryCode] = Field(min_length=1)
+
+
+class LeadCountry(_Strict):
+    tiers: tuple[CountryTier, ...] = Field(min_length=1)
+    other_points: int = 0
+
+    @property
+    def max_points(self) -> int:
+        return max(self.other_points, *(tier.points for tier in self.tiers))
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Self:
+        seen: set[str] = set()
+        for tier in self.tiers:
+            twice = seen & tier.countries
+            if twice:
+                raise ValueError(f"countries in more than one tier: {sorted(twice)}")
+            seen |= tier.countries
+        return self
+
+
+class LeadScoreRules(_Strict):
+    max: int
+    employees: Bands
+    revenue: Bands
+    role: PointsTable
+    sub_role: PointsTable
+    country: LeadCountry
+
+    @model_validator(mode="after")
+    def _max_adds_up(self) -> Self:
+        total = sum(
+            part.max_points
+            for part in (self.employees, self.revenue, self.role, self.sub_role, self.country)
+        )
+        if total != self.max:
+            raise ValueError(f"lead_score.max is {self.max} but its metrics add up to {total}")
+        return self
+
+
+class IcpRole(PointsTable):
+    product_with_github_points: int
+
+
+class IcpCountry(_Strict):
+    countries: frozenset[CountryCode] = Field(min_length=1)
+    outside_points: int = Field(le=0)
+
+
+class IcpEmail(_Strict):
+    non_work_points: int = Field(le=0)
+
+
+class IcpScoreRules(_Strict):
+    max: int
+    high_tier_min: int
+    employees: Bands
+    revenue: Bands
+    role: IcpRole
+    company_type: PointsTable
+    founded_year: Bands
+    country: IcpCountry
+    email: IcpEmail
+
+    @model_validator(mode="after")
+    def _max_adds_up(self) -> Self:
+        role_max = max(self.role.max_points, self.role.product_with_github_points)
+        total = role_max + sum(
+            part.max_points
+            for part in (self.employees, self.revenue, self.company_type, self.founded_year)
+        )
+        if total != self.max:
+            raise ValueError(f"icp_score.max is {self.max} but its metrics add up to {total}")
+        if not 0 < self.high_tier_min <= self.max:
+            raise ValueError("icp_score.high_tier_min must lie between 1 and icp_score.max")
+        return self
+
+
+class RoleRule(_Strict):
+    """Maps spellings to one role identifier: exact aliases first, then whole-word keywords."""
+
+    id: Identifier
+    aliases: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+
+class Normalisation(_Strict):
+    country_aliases: dict[str, CountryCode] = {}
+    extra_free_mail_domains: frozenset[str] = frozenset()
+    extra_disposable_domains: frozenset[str] = frozenset()
+    company_types: dict[str, Identifier] = {}
+    roles: tuple[RoleRule, ...] = Field(min_length=1)
+    sub_roles: tuple[RoleRule, ...] = Field(min_length=1)
+
+
+class Rulebook(_Strict):
+    version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    description: str = ""
+    lead_score: LeadScoreRules
+    icp_score: IcpScoreRules
+    normalisation: Normalisation
+
+    @model_validator(mode="after")
+    def _identifiers_are_scored(self) -> Self:
+        """Every role the normaliser can produce has points, so no role scores by accident."""
+        tables = {
+            "roles": (self.lead_score.role.points, self.icp_score.role.points),
+            "sub_roles": (self.lead_score.sub_role.points,),
+        }
+        for kind, points_tables in tables.items():
+            for rule in getattr(self.normalisation, kind):
+                for table in points_tables:
+                    if rule.id not in table:
+                        raise ValueError(f"normalisation.{kind} id {rule.id!r} has no points")
+        return self
+
+
+_PACKAGED = Path(__file__).with_name("rulebook.toml")
+_WORDS = re.compile(r"[^a-z0-9&+#-]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, punctuation to single spaces: the form aliases and keywords are compared in."""
+    return _WORDS.sub(" ", text.lower()).strip()
+
+
+def parse_rulebook(document: str) -> Rulebook:
+    """Parse and validate a TOML rulebook document (raises ``pydantic.ValidationError``)."""
+    return Rulebook.model_validate(tomllib.loads(document))
+
+
+@cache
+def load_rulebook() -> Rulebook:
+    """The packaged rulebook, parsed and validated once per process."""
+    return parse_rulebook(_PACKAGED.read_text(encoding="utf-8"))
