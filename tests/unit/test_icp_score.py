@@ -4,7 +4,8 @@ import pytest
 
 from leadops.normalise import EmailKind, NormalisedLead
 from leadops.rulebook import Rulebook
-from leadops.scoring import Scorer
+from leadops.scoring import ScoreItem, Scorer
+from tests.helpers import item_of
 
 # 0-14 / 15-500 / 500-1,000 / 1,000+; a shared edge takes the first listed band.
 EMPLOYEES = [
@@ -73,9 +74,8 @@ ICP_COUNTRIES = [
 OUTSIDE = ["Poland", "India", "Georgia", "Guernsey", "Nigeria", "China"]
 
 
-def _item(scorer: Scorer, metric: str, **lead: object):
-    card = scorer.icp_score(NormalisedLead(**lead))  # type: ignore[arg-type]
-    return next(item for item in card.items if item.metric == metric)
+def _item(scorer: Scorer, metric: str, **lead: object) -> ScoreItem:
+    return item_of(scorer.icp_score(NormalisedLead(**lead)), metric)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("employees", "points", "band"), EMPLOYEES)

@@ -4,7 +4,8 @@ import pytest
 
 from leadops.normalise import NormalisedLead
 from leadops.rulebook import Rulebook
-from leadops.scoring import Scorer
+from leadops.scoring import ScoreItem, Scorer
+from tests.helpers import item_of
 
 # (employees, points, band) - seed rows 1-10 / 11-1000 / 1000+; a shared edge takes the first band.
 EMPLOYEES = [
@@ -61,9 +62,8 @@ COUNTRY_5 = [
 COUNTRY_0 = ["Brazil", "India", "Ireland", "Spain", "South Korea", "Nigeria"]
 
 
-def _item(scorer: Scorer, metric: str, **lead: object):
-    card = scorer.lead_score(NormalisedLead(**lead))  # type: ignore[arg-type]
-    return next(item for item in card.items if item.metric == metric)
+def _item(scorer: Scorer, metric: str, **lead: object) -> ScoreItem:
+    return item_of(scorer.lead_score(NormalisedLead(**lead)), metric)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("employees", "points", "band"), EMPLOYEES)

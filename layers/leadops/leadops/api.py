@@ -57,7 +57,7 @@ def build_resolver(logger: Logger) -> APIGatewayHttpResolver:
     """An HTTP API resolver validating bodies with pydantic and answering errors in one shape."""
     app = APIGatewayHttpResolver(enable_validation=True)
 
-    @app.exception_handler(RequestValidationError)
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(exc: RequestValidationError) -> Response[str]:
         errors = field_errors(exc)
         not_json = any(error["type"] == "json_invalid" for error in errors)

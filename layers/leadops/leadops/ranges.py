@@ -38,9 +38,11 @@ def parse_range(text: str) -> tuple[float, float | None]:
     if hi_digits is None:
         low = _number(lo_digits, lo_suffix)
         return (low, None) if open_end else (low, low)
-    # "10-50M": a suffix written once applies to both ends.
-    low = _number(lo_digits, lo_suffix or hi_suffix)
     high = _number(hi_digits, hi_suffix)
+    low = _number(lo_digits, lo_suffix)
+    if lo_suffix is None and hi_suffix and low < float(hi_digits.replace(",", "")):
+        # "10-50M": a suffix written once applies to both ends (but "251-1K" is 251 to 1,000).
+        low = _number(lo_digits, hi_suffix)
     if high < low:
         raise ValueError(f"range ends below its start: {text[:40]!r}")
     return low, high

@@ -12,7 +12,8 @@ import re
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Self
+from collections.abc import Iterable
+from typing import Annotated, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -101,6 +102,18 @@ class LeadCountry(_Strict):
         return self
 
 
+class _Metric(Protocol):
+    @property
+    def max_points(self) -> int: ...
+
+
+def _require_max(section: str, declared: int, metrics: Iterable[_Metric]) -> None:
+    """A score's declared maximum must be what its metrics can actually add up to."""
+    total = sum(metric.max_points for metric in metrics)
+    if total != declared:
+        raise ValueError(f"{section}.max is {declared} but its metrics add up to {total}")
+
+
 class LeadScoreRules(_Strict):
     max: int
     employees: Bands
@@ -111,17 +124,17 @@ class LeadScoreRules(_Strict):
 
     @model_validator(mode="after")
     def _max_adds_up(self) -> Self:
-        total = sum(
-            part.max_points
-            for part in (self.employees, self.revenue, self.role, self.sub_role, self.country)
-        )
-        if total != self.max:
-            raise ValueError(f"lead_score.max is {self.max} but its metrics add up to {total}")
+        parts = (self.employees, self.revenue, self.role, self.sub_role, self.country)
+        _require_max("lead_score", self.max, parts)
         return self
 
 
 class IcpRole(PointsTable):
     product_with_github_points: int
+
+    @property
+    def max_points(self) -> int:
+        return max(super().max_points, self.product_with_github_points)
 
 
 class IcpCountry(_Strict):
@@ -146,13 +159,8 @@ class IcpScoreRules(_Strict):
 
     @model_validator(mode="after")
     def _max_adds_up(self) -> Self:
-        role_max = max(self.role.max_points, self.role.product_with_github_points)
-        total = role_max + sum(
-            part.max_points
-            for part in (self.employees, self.revenue, self.company_type, self.founded_year)
-        )
-        if total != self.max:
-            raise ValueError(f"icp_score.max is {self.max} but its metrics add up to {total}")
+        parts = (self.employees, self.revenue, self.role, self.company_type, self.founded_year)
+        _require_max("icp_score", self.max, parts)
         if not 0 < self.high_tier_min <= self.max:
             raise ValueError("icp_score.high_tier_min must lie between 1 and icp_score.max")
         return self

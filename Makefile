@@ -1,0 +1,48 @@
+# leadops developer commands. Everything installs itself into .venv on first use, so on a fresh
+# machine with only Python 3.11+ `make run` and `make test` are the whole set-up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+PORT ?= 3000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test lint bench invoke pr clean
+
+help:
+	@echo "make run     install, then serve the HTTP API on http://127.0.0.1:$(PORT) (moto-backed, no Docker)"
+	@echo "make test    install, then run every test"
+	@echo "make lint    ruff (lint + format check) and mypy"
+	@echo "make bench   performance figures, each against a baseline from the same run"
+	@echo "make invoke FN=ScoreFunction EVENT=events/score.json   one function, like sam local invoke"
+	@echo "make pr      lint + test: the gate before a pull request"
+
+$(INSTALLED): pyproject.toml layers/leadops/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+run: $(INSTALLED)
+	$(BIN)/python -m leadops_local start-api --host 127.0.0.1 --port $(PORT)
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/leadops/leadops tools/leadops_local functions
+
+bench: $(INSTALLED)
+	$(BIN)/python bench/run.py
+
+invoke: $(INSTALLED)
+	$(BIN)/python -m leadops_local invoke $(FN) -e $(EVENT)
+
+pr: lint test
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis .aws-sam

@@ -1,0 +1,218 @@
+"""`make bench`: leadops performance figures, each beside a baseline measured in the same run.
+
+Prints a report and writes bench/results.json. Not a test: figures on a shared machine are
+noisy, so each is a best-of-N and every goal is checked as a ratio against code timed alongside.
+
+- scoring: lead + ICP score of already-normalised leads, leads/s on one core, with a breakdown
+  (lead score alone, ICP alone, normalisation, validation + normalisation + scoring) and the
+  ratio against a minimal floor implementation (hard-coded if/else, totals only, no breakdown).
+- cold init: import + module-level set-up of each function's app.py in a fresh interpreter,
+  against a baseline handler that only imports boto3 and creates a DynamoDB client.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from leadops.models import LeadInput
+from leadops.normalise import EmailKind, NormalisedLead
+from leadops.rulebook import load_rulebook
+from leadops.scoring import Scorer
+from leadops_local.template import SamTemplate
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results.json"
+GOALS = {"scoring_leads_per_s": 200_000, "scoring_vs_floor": 8.0, "cold_init_vs_baseline": 1.3}
+
+COUNTRIES = ["United Kingdom", "USA", "Germany", "India", "Brazil", "Poland", "Japan", "Spain"]
+TITLES = ["Software Engineer", "CEO", "Product Manager", "Head of Growth", "Data Scientist", "Sales"]
+DOMAINS = ["acme.io", "gmail.com", "example-corp.com", "mailinator.com", "outlook.com"]
+EMPLOYEES = ["1-10", "11-50", "51-250", "251-1K", "1K-5K", "10K+"]
+REVENUE = ["$0-$1M", "$1M-$10M", "$10M-$50M", "$50M-$100M", "$100M-$250M", "$1B+"]
+
+
+def sample_bodies(count: int, seed: int = 7) -> list[dict[str, Any]]:
+    """Deterministic, varied form bodies (some fields missing, as real forms are)."""
+    rng = random.Random(seed)
+    bodies = []
+    for i in range(count):
+        company: dict[str, Any] = {
+            "country": rng.choice(COUNTRIES),
+            "type": rng.choice(["Private", "Public", None]),
+            "founded_year": rng.choice([2008, 2016, 2021, None]),
+        }
+        if rng.random() < 0.5:
+            company["employees"] = rng.randint(1, 20_000)
+        else:
+            company["employees_range"] = rng.choice(EMPLOYEES)
+        if rng.random() < 0.5:
+            company["annual_revenue"] = rng.randint(0, 300) * 1_000_000
+        else:
+            company["revenue_range"] = rng.choice(REVENUE)
+        bodies.append(
+            {
+                "email": f"lead{i}@{rng.choice(DOMAINS)}",
+                "job_title": rng.choice(TITLES),
+                "github": rng.choice(["octocat", None]),
+                "company": company,
+            }
+        )
+    return bodies
+
+
+# --- the floor: the same two totals, written as plainly and quickly as possible --------------
+_TIER10 = {"AT", "CA", "FR", "DE", "JP", "NO", "SE", "GB", "US"}
+_TIER5 = {"AU", "BE", "EE", "FI", "GE", "GG", "NL", "NZ", "PL", "PT", "SG"}
+_ICP = {"AU", "AT", "BE", "BR", "CA", "DK", "EE", "FI", "FR", "DE", "IS", "IE", "IL", "IT"}
+_ICP |= {"JP", "LV", "LT", "NL", "NZ", "NO", "PT", "SG", "KR", "ES", "SE", "CH", "GB", "US"}
+_LEAD_ROLE = {"engineering": 10, "product": 10, "leadership": 10, "marketing": 5}
+_ICP_ROLE = {"engineering": 6, "leadership": 6, "product": 3}
+_SUB = {"data_science_engineer", "project_engineer", "software_engineer", "web_engineer"}
+
+
+def floor_scores(lead: NormalisedLead) -> tuple[int, int]:
+    e, r, c = lead.employees, lead.annual_revenue, lead.country
+    s = 0
+    if e is not None:
+        s += 20 if e > 1000 else 10 if e >= 11 else 0
+    if r is not None:
+        s += 20 if r > 1e8 else 10 if r > 1e7 else 5 if r >= 1e6 else 0
+    s += _LEAD_ROLE.get(lead.role or "", 0)
+    s += 10 if lead.sub_role in _SUB or lead.sub_role == "founder_ceo" else 0
+    s += 10 if c in _TIER10 else 5 if c in _TIER5 else 0
+    i = 0
+    if e is not None:
+        i += 6 if 15 <= e <= 500 else 3 if 500 < e <= 1000 else 0
+    if r is not None:
+        i += 6 if 1e6 <= r <= 5e7 else 3 if 5e7 < r <= 1e8 else 0
+    i += 6 if lead.role == "product" and lead.has_github else _ICP_ROLE.get(lead.role or "", 0)
+    i += 3 if lead.company_type == "private" else 0
+    y = lead.founded_year
+    i += 3 if y is not None and 2015 <= y <= 2022 else 0
+    i -= 5 if c is not None and c not in _ICP else 0
+    i -= 10 if lead.email_kind in (EmailKind.FREE_MAIL, EmailKind.DISPOSABLE) else 0
+    return s, i
+
+
+def per_second(work: Callable[[], object], items: int, repeats: int = 5) -> float:
+    """Best-of-``repeats`` rate of ``work`` (which handles ``items`` items per call)."""
+    best = min(_timed(work) for _ in range(repeats))
+    return items / best
+
+
+def _timed(work: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    work()
+    return time.perf_counter() - start
+
+
+def bench_scoring() -> dict[str, float]:
+    scorer = Scorer(load_rulebook())
+    bodies = sample_bodies(2_000)
+    inputs = [LeadInput.model_validate(body) for body in bodies]
+    leads = [scorer.normaliser.lead(lead) for lead in inputs] * 25  # 50,000 leads
+    for lead in leads[:2_000]:  # the floor agrees with the product on every sample
+        lead_card, icp_card = scorer.lead_score(lead), scorer.icp_score(lead)
+        assert floor_scores(lead) == (lead_card.total, icp_card.total), lead
+
+    lead_score, icp_score = scorer.lead_score, scorer.icp_score
+
+    def both() -> None:
+        for lead in leads:
+            lead_score(lead)
+            icp_score(lead)
+
+    # Floor and product are timed in alternation so both see the same machine.
+    rates = {"both": [], "floor": []}
+    for _ in range(5):
+        rates["both"].append(per_second(both, len(leads), repeats=1))
+        rates["floor"].append(per_second(lambda: [floor_scores(x) for x in leads], len(leads), 1))
+    scoring, floor = max(rates["both"]), max(rates["floor"])
+    return {
+        "scoring_leads_per_s": scoring,
+        "floor_leads_per_s": floor,
+        "scoring_vs_floor": floor / scoring,
+        "lead_score_only_per_s": per_second(lambda: [lead_score(x) for x in leads], len(leads)),
+        "icp_score_only_per_s": per_second(lambda: [icp_score(x) for x in leads], len(leads)),
+        "normalise_per_s": per_second(lambda: [scorer.normaliser.lead(x) for x in inputs], 2_000),
+        "validate_normalise_score_per_s": per_second(
+            lambda: [scorer.score(LeadInput.model_validate(b)) for b in bodies], 2_000
+        ),
+    }
+
+
+_CHILD = """
+import importlib.util, sys, time
+start = time.perf_counter()
+{body}
+print(time.perf_counter() - start)
+"""
+_BASELINE = "import boto3\nclient = boto3.client('dynamodb')"
+_FUNCTION = (
+    "spec = importlib.util.spec_from_file_location('app', {path!r})\n"
+    "module = importlib.util.module_from_spec(spec)\n"
+    "spec.loader.exec_module(module)"
+)
+
+
+def _cold(body: str, env: dict[str, str]) -> float:
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD.format(body=body)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def bench_cold_init(runs: int = 15) -> dict[str, float]:
+    template = SamTemplate.load(ROOT / "template.yaml")
+    figures: dict[str, float] = {}
+    base_env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
+    for function in template.functions():
+        env = {**base_env, **function.environment()}
+        path = str(function.code_dir / "app.py")
+        _cold(_BASELINE, base_env), _cold(_FUNCTION.format(path=path), env)  # warm file caches
+        baseline, ours = [], []
+        for _ in range(runs):  # alternate, so drift in machine load hits both alike
+            baseline.append(_cold(_BASELINE, base_env))
+            ours.append(_cold(_FUNCTION.format(path=path), env))
+        figures[f"cold_init_{function.logical_id}_ms"] = statistics.median(ours) * 1000
+        figures["cold_init_baseline_ms"] = statistics.median(baseline) * 1000
+        figures[f"cold_init_{function.logical_id}_vs_baseline"] = statistics.median(
+            ours
+        ) / statistics.median(baseline)
+    return figures
+
+
+def _report(results: dict[str, float]) -> None:
+    print(f"{'figure':<44} {'value':>14}  goal")
+    for name, value in results.items():
+        goal = ""
+        if name in GOALS:
+            goal = f">= {GOALS[name]:,}" if name.endswith("per_s") else f"<= {GOALS[name]}x"
+        elif name.endswith("_vs_baseline"):
+            goal = f"<= {GOALS['cold_init_vs_baseline']}x"
+        shown = f"{value:,.0f}" if value >= 100 else f"{value:.2f}"
+        print(f"{name:<44} {shown:>14}  {goal}")
+
+
+def main() -> None:
+    results = {**bench_scoring(), **bench_cold_init()}
+    _report(results)
+    RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
