@@ -95,6 +95,11 @@ def guard_body(max_bytes: int) -> Callable[..., Any]:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             return error_response(400, "body is not UTF-8 text", "body", "utf8_invalid")
-        return handler({**event, "body": text, "isBase64Encoded": False}, context)
+        # The API speaks JSON only: parse the body as JSON whatever content type the caller
+        # sent (curl -d says form-urlencoded), so errors point at fields, not at the header.
+        headers = {**(event.get("headers") or {}), "content-type": content_types.APPLICATION_JSON}
+        return handler(
+            {**event, "headers": headers, "body": text, "isBase64Encoded": False}, context
+        )
 
     return _guard

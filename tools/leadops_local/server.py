@@ -1,0 +1,145 @@
+"""`start-api`: moto's server with the template's resources, and the template's HTTP API routes
+served on localhost, each request dispatched to its function as a payload v2.0 event.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from moto.server import ThreadedMotoServer
+
+from leadops_local.apigw import HttpAnswer, build_event, error_answer, match_route, to_http
+from leadops_local.provision import provision
+from leadops_local.runtime import FAKE_CREDENTIALS, LocalFunction
+from leadops_local.template import REGION, SamTemplate
+
+LISTENING = "leadops local API listening on"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def moto_server(host: str = "127.0.0.1") -> Iterator[str]:
+    """moto's server on a free loopback port; the process's AWS clients pointed at it."""
+    port = free_port(host)
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    endpoint = f"http://{host}:{port}"
+    settings = {
+        **FAKE_CREDENTIALS,
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+    }
+    previous = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class LocalApi(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], template: SamTemplate, extra_env: Any) -> None:
+        super().__init__(address, _RequestHandler)
+        self.routes = template.routes()
+        self.functions = {
+            function.logical_id: LocalFunction(function, extra_env.get(function.logical_id))
+            for function in template.functions()
+        }
+
+    def dispatch(self, method: str, target: str, headers: Any, body: bytes, ip: str) -> HttpAnswer:
+        path, _, query = target.partition("?")
+        match = match_route(self.routes, method, path)
+        if match is None:
+            return error_answer(404, "Not Found")
+        event = build_event(match, method, path, query, list(headers.items()), body, ip)
+        started = time.perf_counter()
+        try:
+            with contextlib.redirect_stdout(sys.stderr):  # function logs beside request lines
+                answer = to_http(self.functions[match.route.function].invoke(event))
+        except Exception:  # the handler crashed: API Gateway answers 502, the trace goes to logs
+            traceback.print_exc()
+            answer = error_answer(502, "Internal Server Error")
+        elapsed = (time.perf_counter() - started) * 1000
+        log(f"{method} {path} -> {match.route.function} {answer.status} ({elapsed:.0f} ms)")
+        return answer
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server: LocalApi
+    protocol_version = "HTTP/1.1"
+
+    def _handle(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        answer = self.server.dispatch(
+            self.command, self.path, self.headers, body, self.client_address[0]
+        )
+        self.send_response(answer.status)
+        for name, value in answer.headers:
+            if name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        self.wfile.write(answer.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Silenced: dispatch() logs one line per request with the function it went to."""
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def serve(template: SamTemplate, host: str, port: int, extra_env: dict[str, Any]) -> int:
+    signal.signal(signal.SIGTERM, _stop)
+    with moto_server() as endpoint:
+        created, skipped = provision(template, endpoint)
+        log(f"moto server on {endpoint}")
+        for line in created:
+            log(f"  created {line}")
+        for line in skipped:
+            log(f"  skipped {line} (the local runner does not create this kind)")
+        api = LocalApi((host, port), template, extra_env)
+        for route in api.routes:
+            log(f"  {route.method:<6} {route.path} -> {route.function}")
+        print(f"{LISTENING} http://{host}:{api.server_address[1]}", flush=True)
+        try:
+            api.serve_forever(poll_interval=0.2)
+        except KeyboardInterrupt:
+            # A second Ctrl-C must not interrupt the clean shutdown of moto below.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            log("stopping")
+        finally:
+            api.server_close()
+    return 0
