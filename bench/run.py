@@ -34,7 +34,14 @@ RESULTS = ROOT / "bench" / "results.json"
 GOALS = {"scoring_leads_per_s": 200_000, "scoring_vs_floor": 8.0, "cold_init_vs_baseline": 1.3}
 
 COUNTRIES = ["United Kingdom", "USA", "Germany", "India", "Brazil", "Poland", "Japan", "Spain"]
-TITLES = ["Software Engineer", "CEO", "Product Manager", "Head of Growth", "Data Scientist", "Sales"]
+TITLES = [
+    "Software Engineer",
+    "CEO",
+    "Product Manager",
+    "Head of Growth",
+    "Data Scientist",
+    "Sales",
+]
 DOMAINS = ["acme.io", "gmail.com", "example-corp.com", "mailinator.com", "outlook.com"]
 EMPLOYEES = ["1-10", "11-50", "51-250", "251-1K", "1K-5K", "10K+"]
 REVENUE = ["$0-$1M", "$1M-$10M", "$10M-$50M", "$50M-$100M", "$100M-$250M", "$1B+"]

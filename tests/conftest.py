@@ -1,9 +1,15 @@
-"""Shared fixtures: the packaged rulebook, a scorer, fake AWS credentials."""
+"""Shared fixtures: the packaged rulebook, a scorer, fake AWS credentials, and functions loaded
+from template.yaml exactly as the local runner (and Lambda) loads them."""
+
+from collections.abc import Callable
 
 import pytest
 
 from leadops.rulebook import Rulebook, load_rulebook
 from leadops.scoring import Scorer
+from leadops_local.runtime import LocalFunction
+from leadops_local.template import SamTemplate
+from tests.helpers import TEMPLATE
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +34,21 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture(scope="session")
+def template() -> SamTemplate:
+    return SamTemplate.load(TEMPLATE)
+
+
+@pytest.fixture(scope="session")
+def load_function(template: SamTemplate) -> Callable[[str], LocalFunction]:
+    """A function of template.yaml by logical id: its environment, layers and handler."""
+    loaded: dict[str, LocalFunction] = {}
+
+    def load(logical_id: str) -> LocalFunction:
+        if logical_id not in loaded:
+            loaded[logical_id] = LocalFunction(template.function(logical_id))
+        return loaded[logical_id]
+
+    return load

@@ -1,4 +1,4 @@
-"""`python -m leadops_local invoke FunctionId -e event.json` | `python -m leadops_local start-api`."""
+"""`python -m leadops_local invoke FunctionId -e event.json`, or `... start-api`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from leadops_local.provision import provision
 from leadops_local.runtime import LocalFunction
 from leadops_local.server import moto_server, serve
 from leadops_local.template import SamTemplate, TemplateError
-from leadops_local.provision import provision
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -110,7 +110,9 @@ def _secret_value(props: dict[str, Any]) -> str:
     if not spec.get("ExcludePunctuation"):
         alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
     alphabet = "".join(c for c in alphabet if c not in spec.get("ExcludeCharacters", ""))
-    generated = "".join(secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32))))
+    generated = "".join(
+        secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32)))
+    )
     if "SecretStringTemplate" in spec:
         document = json.loads(spec["SecretStringTemplate"])
         document[spec.get("GenerateStringKey", "password")] = generated
@@ -118,17 +120,13 @@ def _secret_value(props: dict[str, Any]) -> str:
     return generated
 
 
-def _event_bus(
-    template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str
-) -> str:
+def _event_bus(template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str) -> str:
     name = template.physical_name(logical_id)
     _client("events", endpoint).create_event_bus(Name=name)
     return name
 
 
-def _parameter(
-    template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str
-) -> str:
+def _parameter(template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str) -> str:
     name = template.physical_name(logical_id)
     _client("ssm", endpoint).put_parameter(
         Name=name, Value=str(props["Value"]), Type=props.get("Type", "String"), Overwrite=True

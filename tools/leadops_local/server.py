@@ -5,6 +5,7 @@ served on localhost, each request dispatched to its function as a payload v2.0 e
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import socket
@@ -41,6 +42,7 @@ def log(message: str) -> None:
 def moto_server(host: str = "127.0.0.1") -> Iterator[str]:
     """moto's server on a free loopback port; the process's AWS clients pointed at it."""
     port = free_port(host)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per AWS call is noise
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     endpoint = f"http://{host}:{port}"
@@ -112,7 +114,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         """Silenced: dispatch() logs one line per request with the function it went to."""
 
 

@@ -159,7 +159,7 @@ class SamTemplate:
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::NoValue": "",
-            "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/local",
+            "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/1",
         }
         if logical_id in pseudo:
             return pseudo[logical_id]
@@ -197,7 +197,7 @@ class SamTemplate:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, argument), = value.items()
+            ((key, argument),) = value.items()
             handler = _INTRINSICS.get(key)
             if handler is not None:
                 return handler(self, argument)
@@ -225,7 +225,9 @@ class SamTemplate:
         return dict(self.document.get("Globals", {}).get("Function", {}))
 
     def functions(self) -> list[Function]:
-        return [self.function(logical_id) for logical_id in self.of_type("AWS::Serverless::Function")]
+        return [
+            self.function(logical_id) for logical_id in self.of_type("AWS::Serverless::Function")
+        ]
 
     def function(self, logical_id: str) -> Function:
         resource = self.resources.get(logical_id)
@@ -270,7 +272,7 @@ class SamTemplate:
                     continue
                 properties = event.get("Properties", {})
                 api = properties.get("ApiId", {}).get("Ref") if "ApiId" in properties else None
-                authorizer = properties.get("Auth", {}).get("Authorizer", api_auth.get(api))
+                authorizer = properties.get("Auth", {}).get("Authorizer", api_auth.get(api or ""))
                 found.append(
                     Route(
                         method=str(properties.get("Method", "ANY")).upper(),

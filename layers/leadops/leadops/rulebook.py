@@ -10,9 +10,9 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
-from collections.abc import Iterable
 from typing import Annotated, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator

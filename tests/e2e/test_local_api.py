@@ -1,0 +1,101 @@
+"""`make run`'s server end to end: a subprocess on a free port, real HTTP, Ctrl-C to stop."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from leadops_local.server import LISTENING
+from tests.helpers import ROOT
+
+pytestmark = pytest.mark.e2e
+STARTUP_TIMEOUT_S = 60
+
+
+@dataclass
+class RunningApi:
+    process: subprocess.Popen[str]
+    url: str
+
+    def post(
+        self, path: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> tuple[int, Any, Any]:
+        """POST to the local API (a loopback http:// URL the test itself started)."""
+        request = urllib.request.Request(  # noqa: S310
+            self.url + path, data=body, headers=headers or {}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                return response.status, response.headers, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, json.loads(error.read())
+
+
+def _wait_for_url(process: subprocess.Popen[str]) -> str:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if line.startswith(LISTENING):
+            return line.split()[-1]
+        if not line and process.poll() is not None:
+            break
+    process.kill()
+    raise AssertionError(
+        f"the local API did not start: {process.stderr.read() if process.stderr else ''}"
+    )
+
+
+@pytest.fixture(scope="module")
+def api() -> Iterator[RunningApi]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "leadops_local", "start-api", "--port", "0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        yield RunningApi(process, _wait_for_url(process))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_score_answers_a_form_body_with_the_breakdown(api: RunningApi) -> None:
+    event = json.loads((ROOT / "events" / "score.json").read_text(encoding="utf-8"))
+    status, headers, answer = api.post(
+        "/score", event["body"].encode(), {"content-type": "application/json"}
+    )
+    assert status == 200
+    assert headers["content-type"] == "application/json"
+    assert answer["lead_score"]["max"] == 70
+    assert answer["icp_score"]["tier"] in ("high", "low")
+    assert {item["metric"] for item in answer["icp_score"]["items"]} >= {"email", "country"}
+
+
+def test_bad_input_is_a_422_naming_the_field(api: RunningApi) -> None:
+    status, _, answer = api.post("/score", b'{"email": "a@acme.io", "company": {"employees": -1}}')
+    assert status == 422
+    assert answer["errors"][0]["field"] == "company.employees"
+
+
+def test_an_unknown_route_is_404(api: RunningApi) -> None:
+    status, _, answer = api.post("/nowhere", b"{}")
+    assert (status, answer) == (404, {"message": "Not Found"})
+
+
+def test_ctrl_c_stops_it_cleanly(api: RunningApi) -> None:
+    api.process.send_signal(signal.SIGINT)
+    _, stderr = api.process.communicate(timeout=30)
+    assert api.process.returncode == 0
+    assert "Traceback" not in stderr
