@@ -97,6 +97,8 @@ class Normaliser:
         revenue = company.annual_revenue
         if revenue is None and company.revenue_range:
             revenue = parse_revenue_range(company.revenue_range)
+        if revenue is not None and revenue.is_integer():
+            revenue = int(revenue)  # shown as 30000000 in the breakdown, not 30000000.0
         domain = lead.email.rpartition("@")[2]
         return NormalisedLead(
             employees=employees,

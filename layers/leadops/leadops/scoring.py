@@ -8,6 +8,7 @@ immutable tuples (memoised per value), so scoring a lead allocates little more t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -54,6 +55,11 @@ class IcpScoreCard(ScoreCard):
 
 
 _CACHE_LIMIT = 4096
+_new_item = tuple.__new__  # ScoreItem without the Python-level __new__: this is the hot path
+
+
+def _upper(below: float | None) -> float:
+    return math.inf if below is None else below
 
 
 class _BandMetric:
@@ -63,7 +69,17 @@ class _BandMetric:
 
     def __init__(self, metric: str, bands: Bands) -> None:
         self._metric = metric
-        self._bands = bands
+        # (min, upper bound, upper bound inclusive?, label, points), in the rulebook's order.
+        self._bands = tuple(
+            (
+                band.min,
+                band.max if band.max is not None else _upper(band.below),
+                band.below is None,
+                band.label,
+                band.points,
+            )
+            for band in bands.bands
+        )
         self._unknown = ScoreItem(metric, UNKNOWN, None, 0)
         self._cache: dict[float, ScoreItem] = {}
 
@@ -72,12 +88,12 @@ class _BandMetric:
             return self._unknown
         item = self._cache.get(value)
         if item is None:
-            band = self._bands.find(value)
-            shown = int(value) if value == int(value) else value
-            if band is None:
-                item = ScoreItem(self._metric, shown, None, 0)
-            else:
-                item = ScoreItem(self._metric, shown, band.label, band.points)
+            label, points = None, 0
+            for low, high, inclusive, band_label, band_points in self._bands:
+                if low <= value and (value <= high if inclusive else value < high):
+                    label, points = band_label, band_points
+                    break
+            item = _new_item(ScoreItem, (self._metric, value, label, points))
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[value] = item
