@@ -1,12 +1,17 @@
 """Shared fixtures: the packaged rulebook, a scorer, fake AWS credentials, and functions loaded
 from template.yaml exactly as the local runner (and Lambda) loads them."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
+from moto import mock_aws
 
+import leadops.aws
 from leadops.rulebook import Rulebook, load_rulebook
 from leadops.scoring import Scorer
+from leadops_local.provision import provision
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
 from tests.helpers import TEMPLATE
@@ -34,6 +39,22 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@pytest.fixture(autouse=True)
+def fresh_clients() -> Iterator[None]:
+    """boto3 clients are cached per process (as in a warm Lambda); each test gets new ones, so
+    a client bound to an earlier test's moto never answers for this one."""
+    _drop_clients()
+    yield
+    _drop_clients()
+
+
+def _drop_clients() -> None:
+    leadops.aws.client.cache_clear()
+    parameters.clear_caches()
+    DEFAULT_PROVIDERS.clear()
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +73,19 @@ def load_function(template: SamTemplate) -> Callable[[str], LocalFunction]:
         return loaded[logical_id]
 
     return load
+
+
+WEBHOOK_SECRET = "test-webhook-secret"
+
+
+@pytest.fixture
+def aws(template: SamTemplate, monkeypatch: pytest.MonkeyPatch) -> Iterator[SamTemplate]:
+    """In-process moto with every resource of template.yaml, named as the functions expect.
+    The webhook secret and Zendesk credentials are fixed values the tests know."""
+    monkeypatch.setenv("LEADOPS_LOCAL_SECRET_WebhookSecret", WEBHOOK_SECRET)
+    monkeypatch.setenv(
+        "LEADOPS_LOCAL_SECRET_ZendeskSecret", '{"email": "a@example.com", "api_token": "t"}'
+    )
+    with mock_aws():
+        provision(template, None)
+        yield template

@@ -19,8 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="leadops_local", description=__doc__)
     parser.add_argument("--template", "-t", type=Path, default=Path("template.yaml"))
     parser.add_argument(
-        "--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE",
-        help="template parameter values, as with sam",
+        "--parameter-overrides", action="append", default=[], metavar="'KEY=VALUE ...'",
+        help="template parameter values, as with sam (repeatable)",
     )  # fmt: skip
     parser.add_argument(
         "--env-vars", "-n", type=Path, help='JSON as with sam: {"FunctionId": {"VAR": "value"}}'
@@ -63,7 +63,8 @@ def _invoke(template: SamTemplate, args: argparse.Namespace, extra: dict[str, An
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        overrides = dict(item.split("=", 1) for item in args.parameter_overrides)
+        pairs = [pair for item in args.parameter_overrides for pair in item.split()]
+        overrides = dict(pair.split("=", 1) for pair in pairs)
         extra = _env_overrides(args.env_vars)
         overrides.update(extra.get("Parameters", {}))
         template = SamTemplate.load(args.template, overrides)

@@ -17,14 +17,17 @@ import boto3
 
 from leadops_local.template import SamTemplate
 
-Creator = Callable[[SamTemplate, str, dict[str, Any], str], str]
+# endpoint None: boto3's default (in-process moto in tests, or AWS_ENDPOINT_URL).
+Creator = Callable[[SamTemplate, str, dict[str, Any], str | None], str]
 
 
-def _client(service: str, endpoint: str) -> Any:
+def _client(service: str, endpoint: str | None) -> Any:
     return boto3.client(service, endpoint_url=endpoint, region_name=os.environ["AWS_REGION"])
 
 
-def _table(template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str) -> str:
+def _table(
+    template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str | None
+) -> str:
     name = template.physical_name(logical_id)
     request: dict[str, Any] = {
         "TableName": name,
@@ -50,7 +53,7 @@ def _table(template: SamTemplate, logical_id: str, props: dict[str, Any], endpoi
 
 
 def _simple_table(
-    template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str
+    template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str | None
 ) -> str:
     key = props.get("PrimaryKey", {"Name": "id", "Type": "String"})
     kind = {"String": "S", "Number": "N", "Binary": "B"}[key.get("Type", "String")]
@@ -76,7 +79,9 @@ _QUEUE_ATTRIBUTES = (
 )
 
 
-def _queue(template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str) -> str:
+def _queue(
+    template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str | None
+) -> str:
     attributes = {key: _attribute(props[key]) for key in _QUEUE_ATTRIBUTES if key in props}
     if "RedrivePolicy" in props:
         attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
@@ -89,13 +94,17 @@ def _attribute(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _bucket(template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str) -> str:
+def _bucket(
+    template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str | None
+) -> str:
     name = template.physical_name(logical_id)
     _client("s3", endpoint).create_bucket(Bucket=name)
     return name
 
 
-def _secret(template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str) -> str:
+def _secret(
+    template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str | None
+) -> str:
     name = template.physical_name(logical_id)
     value = os.environ.get(f"LEADOPS_LOCAL_SECRET_{logical_id}") or _secret_value(props)
     _client("secretsmanager", endpoint).create_secret(Name=name, SecretString=value)
@@ -120,13 +129,17 @@ def _secret_value(props: dict[str, Any]) -> str:
     return generated
 
 
-def _event_bus(template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str) -> str:
+def _event_bus(
+    template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str | None
+) -> str:
     name = template.physical_name(logical_id)
     _client("events", endpoint).create_event_bus(Name=name)
     return name
 
 
-def _parameter(template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str) -> str:
+def _parameter(
+    template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str | None
+) -> str:
     name = template.physical_name(logical_id)
     _client("ssm", endpoint).put_parameter(
         Name=name, Value=str(props["Value"]), Type=props.get("Type", "String"), Overwrite=True
@@ -152,7 +165,7 @@ _NOT_RESOURCES = {
 }
 
 
-def provision(template: SamTemplate, endpoint: str) -> tuple[list[str], list[str]]:
+def provision(template: SamTemplate, endpoint: str | None) -> tuple[list[str], list[str]]:
     """Create the template's resources; returns (created "Type LogicalId -> name", skipped)."""
     created, skipped = [], []
 

@@ -100,11 +100,19 @@ class LocalFunction:
     def invoke(self, event: Any) -> Any:
         """Call the handler (importing it on first use) under the function's environment."""
         with _INVOKE_LOCK, environment(self.env):
+            return self.handler()(event, self.context())
+
+    def handler(self) -> Callable[[Any, Any], Any]:
+        """The imported handler, for callers that apply ``self.env`` themselves (tests that run
+        many concurrent invocations of one function, as many Lambda containers would)."""
+        with _INVOKE_LOCK, environment(self.env):
             if self._handler is None:
                 self._handler = self._load()
-            context = LambdaContext(
-                function_name=self.function.name,
-                memory_limit_in_mb=self.function.memory,
-                timeout_s=self.function.timeout,
-            )
-            return self._handler(event, context)
+            return self._handler
+
+    def context(self) -> LambdaContext:
+        return LambdaContext(
+            function_name=self.function.name,
+            memory_limit_in_mb=self.function.memory,
+            timeout_s=self.function.timeout,
+        )

@@ -12,6 +12,7 @@ import socket
 import sys
 import time
 import traceback
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -46,6 +47,10 @@ def moto_server(host: str = "127.0.0.1") -> Iterator[str]:
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()
     endpoint = f"http://{host}:{port}"
+    # moto keeps its state per process: start from an empty account every time.
+    # Both calls go to the loopback server started just above.
+    reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310
+    urllib.request.urlopen(reset, timeout=10).close()  # noqa: S310
     settings = {
         **FAKE_CREDENTIALS,
         "AWS_ENDPOINT_URL": endpoint,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -17,6 +18,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from leadops.errors import NotFound
+from leadops.signature import HEADER, SignatureError, verify
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -35,10 +40,10 @@ def error_response(status: int, message: str, field: str, kind: str) -> dict[str
     }
 
 
-def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+def field_errors(errors: Iterable[Any]) -> list[dict[str, str]]:
     """Pydantic errors as ``field`` paths ("company.employees") without the offending input."""
     found = []
-    for error in exc.errors():
+    for error in errors:
         location = [str(part) for part in error.get("loc", ()) if part != "body"]
         if error.get("type") == "json_invalid":
             location = []
@@ -53,13 +58,33 @@ def field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
     return found
 
 
-def build_resolver(logger: Logger) -> APIGatewayHttpResolver:
-    """An HTTP API resolver validating bodies with pydantic and answering errors in one shape."""
+def build_resolver(
+    logger: Logger, unavailable_on: tuple[type[Exception], ...] = ()
+) -> APIGatewayHttpResolver:
+    """An HTTP API resolver validating bodies with pydantic and answering errors in one shape.
+
+    ``unavailable_on``: exceptions (AWS errors) that mean "nothing was stored, try again": they
+    answer 503 with Retry-After, so a webhook sender retries rather than giving up."""
     app = APIGatewayHttpResolver(enable_validation=True)
+
+    if unavailable_on:
+
+        @app.exception_handler(list(unavailable_on))  # type: ignore[untyped-decorator]
+        def _unavailable(exc: Exception) -> Response[str]:
+            logger.exception("dependency unavailable; nothing stored")
+            return Response(
+                status_code=503,
+                content_type=content_types.APPLICATION_JSON,
+                headers={"Retry-After": "5"},
+                body=error_body(
+                    "temporarily unavailable; nothing was stored, please retry",
+                    [{"field": "body", "message": "retry later", "type": "unavailable"}],
+                ),
+            )
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(exc: RequestValidationError) -> Response[str]:
-        errors = field_errors(exc)
+        errors = field_errors(exc.errors())
         not_json = any(error["type"] == "json_invalid" for error in errors)
         logger.info(
             "request rejected",
@@ -71,7 +96,45 @@ def build_resolver(logger: Logger) -> APIGatewayHttpResolver:
             body=error_body("request body is not JSON" if not_json else "invalid request", errors),
         )
 
+    @app.exception_handler(ValidationError)  # type: ignore[untyped-decorator]
+    def _invalid_value(exc: ValidationError) -> Response[str]:
+        # A value that passed the body model but not a domain model (e.g. a path id).
+        return Response(
+            status_code=422,
+            content_type=content_types.APPLICATION_JSON,
+            body=error_body("invalid request", field_errors(exc.errors())),
+        )
+
+    @app.exception_handler(NotFound)  # type: ignore[untyped-decorator]
+    def _not_found(exc: NotFound) -> Response[str]:
+        return Response(
+            status_code=404,
+            content_type=content_types.APPLICATION_JSON,
+            body=error_body(
+                str(exc), [{"field": "path", "message": str(exc), "type": "not_found"}]
+            ),
+        )
+
     return app
+
+
+def require_signature(
+    secrets: Callable[[], list[str]], clock: Callable[[], float] = time.time
+) -> Callable[..., Any]:
+    """401 unless the body carries a valid ``X-Leadops-Signature`` (see leadops.signature).
+    Goes inside ``guard_body``, so the body it checks is the exact UTF-8 text received."""
+
+    @lambda_handler_decorator
+    def _check(handler: Handler, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+        body = (event.get("body") or "").encode("utf-8")
+        try:
+            verify(headers.get(HEADER), body, secrets(), clock())
+        except SignatureError as refused:
+            return error_response(401, str(refused), "X-Leadops-Signature", "signature_invalid")
+        return handler(event, context)
+
+    return _check
 
 
 def guard_body(max_bytes: int) -> Callable[..., Any]:

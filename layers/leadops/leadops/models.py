@@ -21,6 +21,7 @@ from pydantic import (
 from leadops.ranges import parse_range
 
 MAX_BODY_BYTES_SCORE = 64 * 1024
+MAX_BODY_BYTES_WEBHOOK = 256 * 1024
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]

@@ -77,6 +77,15 @@ class PointsTable(_Strict):
         return max(0, *self.points.values())
 
 
+def _require_disjoint(kind: str, groups: list[frozenset[str]]) -> None:
+    seen: set[str] = set()
+    for codes in groups:
+        twice = seen & codes
+        if twice:
+            raise ValueError(f"countries in more than one {kind}: {sorted(twice)}")
+        seen |= codes
+
+
 class CountryTier(_Strict):
     label: str
     points: int
@@ -93,12 +102,7 @@ class LeadCountry(_Strict):
 
     @model_validator(mode="after")
     def _disjoint(self) -> Self:
-        seen: set[str] = set()
-        for tier in self.tiers:
-            twice = seen & tier.countries
-            if twice:
-                raise ValueError(f"countries in more than one tier: {sorted(twice)}")
-            seen |= tier.countries
+        _require_disjoint("tier", [tier.countries for tier in self.tiers])
         return self
 
 
@@ -183,12 +187,68 @@ class Normalisation(_Strict):
     sub_roles: tuple[RoleRule, ...] = Field(min_length=1)
 
 
+class DemoCriteria(_Strict):
+    """The "2 of 3" requirements for revenue, title and industry (seed 001, Demo booking)."""
+
+    revenue_min_usd: float = Field(ge=0)
+    title_roles: frozenset[Identifier] = Field(min_length=1)
+    industry_keywords: tuple[str, ...] = Field(min_length=1)
+
+
+class DemoBooking(_Strict):
+    instant_scheduler_min_lead_score: int
+    criteria_required: int = Field(ge=0, le=3)
+    lockout_days: int = Field(ge=0, le=3650)
+    quarantine_days: int = Field(ge=1, le=3650)
+    criteria: DemoCriteria
+
+
+class SpamEvidence(_Strict):
+    honeypot: int = Field(ge=0)
+    disposable_email: int = Field(ge=0)
+    too_many_links: int = Field(ge=0)
+    spam_phrase: int = Field(ge=0)
+    empty_message: int = Field(ge=0)
+
+
+class Classification(_Strict):
+    spam_threshold: int = Field(ge=1)
+    max_links: int = Field(ge=0)
+    spam_evidence: SpamEvidence
+    spam_phrases: tuple[str, ...] = ()
+    support_min_hits: int = Field(ge=1)
+    support_min_hits_customer: int = Field(ge=1)
+    support_phrases: tuple[str, ...] = ()
+
+
+Territory = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
+
+
+class Territories(_Strict):
+    default: Territory
+    countries: dict[Territory, frozenset[CountryCode]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _disjoint(self) -> Self:
+        _require_disjoint("territory", list(self.countries.values()))
+        return self
+
+    def of(self, country: str | None) -> str:
+        for territory, codes in self.countries.items():
+            if country in codes:
+                return territory
+        return self.default
+
+
 class Rulebook(_Strict):
     version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     description: str = ""
     lead_score: LeadScoreRules
     icp_score: IcpScoreRules
     normalisation: Normalisation
+    demo_booking: DemoBooking
+    classification: Classification
+    territories: Territories
 
     @model_validator(mode="after")
     def _identifiers_are_scored(self) -> Self:

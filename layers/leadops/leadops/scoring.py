@@ -197,10 +197,10 @@ class Scorer:
 
     def score(self, lead: LeadInput) -> LeadScores:
         """Normalise raw input, then compute both scores."""
-        normalised = self.normaliser.lead(lead)
-        return LeadScores(
-            self.lead_score(normalised), self.icp_score(normalised), self.rulebook_version
-        )
+        return self.score_normalised(self.normaliser.lead(lead))
+
+    def score_normalised(self, lead: NormalisedLead) -> LeadScores:
+        return LeadScores(self.lead_score(lead), self.icp_score(lead), self.rulebook_version)
 
     def lead_score(self, lead: NormalisedLead) -> ScoreCard:
         items = (

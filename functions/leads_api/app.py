@@ -1,0 +1,61 @@
+"""The lead and rep API (IAM auth): GET /leads/{id}, POST /leads/{id}/disqualify,
+POST /leads/{id}/outcome, PUT /reps/{id}, GET /reps, GET /reps/{id}."""
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from leadops import leads_api
+from leadops.api import build_resolver, guard_body
+from leadops.assignment import Rep, RepFields
+from leadops.leads_table import LeadsTable
+from leadops.rulebook import load_rulebook
+
+logger = Logger()
+app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
+table = LeadsTable(os.environ["LEADS_TABLE"])
+lockout_days = load_rulebook().demo_booking.lockout_days
+
+
+@app.get("/leads/<lead_id>")
+def get_lead(lead_id: str) -> dict[str, Any]:
+    return leads_api.lead_view(table.get_lead(lead_id))
+
+
+@app.post("/leads/<lead_id>/disqualify")
+def disqualify(lead_id: str, body: leads_api.Disqualification) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    return leads_api.disqualify(table, lead_id, body, now, lockout_days)
+
+
+@app.post("/leads/<lead_id>/outcome")
+def outcome(lead_id: str, body: leads_api.OutcomeReport) -> dict[str, Any]:
+    table.record_outcome(lead_id, body.outcome.value, body.amount, datetime.now(UTC))
+    return {"lead_id": lead_id, "outcome": body.outcome.value, "amount": body.amount}
+
+
+@app.put("/reps/<rep_id>")
+def put_rep(rep_id: str, body: RepFields) -> dict[str, Any]:
+    rep = Rep(rep_id=rep_id, **body.model_dump())
+    table.put_rep(rep)
+    return leads_api.rep_view(*table.get_rep(rep_id))
+
+
+@app.get("/reps")
+def list_reps() -> dict[str, Any]:
+    return {"reps": [leads_api.rep_view(rep, count) for rep, count in table.list_reps()]}
+
+
+@app.get("/reps/<rep_id>")
+def get_rep(rep_id: str) -> dict[str, Any]:
+    return leads_api.rep_view(*table.get_rep(rep_id))
+
+
+@logger.inject_lambda_context(clear_state=True)
+@guard_body(64 * 1024)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,54 @@
+"""POST /webhooks/demo-request: a form vendor's demo-request submission, signed with HMAC.
+
+Guards (size, signature) -> validation (FormSubmission) -> the layer decides and stores ->
+the decision is the answer. 5xx only when nothing was stored, so the vendor retries.
+"""
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from leadops.api import build_resolver, guard_body, require_signature
+from leadops.demo_request import DemoRequests
+from leadops.events import LeadEvents
+from leadops.leads_table import LeadsTable
+from leadops.models import MAX_BODY_BYTES_WEBHOOK, FormSubmission
+from leadops.queues import SupportQueue
+from leadops.rulebook import load_rulebook
+from leadops.scoring import Scorer
+from leadops.signature import secrets_from
+
+logger = Logger()
+app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
+rulebook = load_rulebook()
+demo_requests = DemoRequests(
+    rulebook=rulebook,
+    scorer=Scorer(rulebook),
+    table=LeadsTable(os.environ["LEADS_TABLE"]),
+    tickets=SupportQueue(os.environ["SUPPORT_TICKETS_QUEUE_URL"]),
+    events=LeadEvents(os.environ["EVENT_BUS_NAME"]),
+    clock=lambda: datetime.now(UTC),
+)
+
+
+def webhook_secrets() -> list[str]:
+    """The shared secret(s), cached for 5 minutes (a rotation is picked up within that)."""
+    value = parameters.get_secret(os.environ["WEBHOOK_SECRET_ARN"], max_age=300)
+    return secrets_from(str(value))
+
+
+@app.post("/webhooks/demo-request")
+def demo_request(submission: FormSubmission) -> dict[str, Any]:
+    return demo_requests.handle(submission)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@guard_body(MAX_BODY_BYTES_WEBHOOK)
+@require_signature(webhook_secrets)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

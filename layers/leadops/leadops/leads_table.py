@@ -1,0 +1,347 @@
+"""The leads table: the only code that knows its key schema.
+
+Single-table design (partition key ``pk``, sort key ``sk``, one GSI, TTL on ``expires_at``):
+
+- lead: ``LEAD#<lead_id>`` / ``LEAD`` - the decision; gsi1 ``LEADS#<day>`` by received time
+- account profile: ``ACCOUNT#<key>`` / ``PROFILE`` - company data last seen, customer flag
+- account lockout: ``ACCOUNT#<key>`` / ``LOCKOUT`` - ``locked_until``; TTL removes it later
+- account signal: ``ACCOUNT#<key>`` / ``SIGNAL#<at>#<type>`` - routing signals
+- rep: ``REP#<rep_id>`` / ``REP`` - the rep, ``assigned_count``; gsi1 ``REPS`` lists them
+- pool: ``POOL#<role>#<territory>`` / ``POOL`` - its reps and the round-robin ``position``
+
+A lead's id is derived from its submission id, so a replayed submission finds its lead with one
+read, and the conditional write makes a concurrent duplicate lose cleanly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from leadops.assignment import Rep, RepRole, pool_key
+from leadops.aws import client
+from leadops.errors import NotFound
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def lead_id_for(submission_id: str) -> str:
+    return "ld_" + hashlib.sha256(submission_id.encode()).hexdigest()[:24]
+
+
+def _key(pk: str, sk: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _item(**attributes: Any) -> dict[str, Any]:
+    return {
+        name: _serializer.serialize(value)
+        for name, value in attributes.items()
+        if value is not None
+    }
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+class AlreadyStored(Exception):
+    """The lead was written by another delivery of the same submission."""
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """What the webhook reads before deciding: the lead if this is a replay, the account."""
+
+    lead: dict[str, Any] | None
+    profile: dict[str, Any] | None
+    lockout: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    reps: list[Rep]
+    position: int  # this caller's slot in the round robin, unique under concurrency
+
+
+class LeadsTable:
+    def __init__(self, table_name: str) -> None:
+        self.name = table_name
+
+    @property
+    def _db(self) -> Any:
+        return client("dynamodb")
+
+    # --- webhook -------------------------------------------------------------------------------
+    def read_intake(self, lead_id: str, account: str) -> Intake:
+        """One BatchGetItem: the lead (replay?), the account's profile and lockout."""
+        keys = [
+            _key(f"LEAD#{lead_id}", "LEAD"),
+            _key(f"ACCOUNT#{account}", "PROFILE"),
+            _key(f"ACCOUNT#{account}", "LOCKOUT"),
+        ]
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        request: dict[str, Any] = {self.name: {"Keys": keys, "ConsistentRead": True}}
+        while request:
+            answer = self._db.batch_get_item(RequestItems=request)
+            for item in answer["Responses"].get(self.name, []):
+                found[(item["pk"]["S"], item["sk"]["S"])] = _plain(item)
+            request = answer.get("UnprocessedKeys") or {}
+        return Intake(
+            lead=found.get((f"LEAD#{lead_id}", "LEAD")),
+            profile=found.get((f"ACCOUNT#{account}", "PROFILE")),
+            lockout=found.get((f"ACCOUNT#{account}", "LOCKOUT")),
+        )
+
+    def take_position(self, role: RepRole, territory: str) -> Pool:
+        """Atomically advance the pool's round-robin counter; returns its reps and our slot."""
+        answer = self._db.update_item(
+            Key=_key(f"POOL#{pool_key(role, territory)}", "POOL"),
+            TableName=self.name,
+            UpdateExpression="ADD #position :one",
+            ExpressionAttributeNames={"#position": "position"},
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        )
+        pool = _plain(answer["Attributes"])
+        reps = [Rep.model_validate_json(doc) for doc in (pool.get("reps") or {}).values()]
+        return Pool(reps=reps, position=int(pool["position"]) - 1)
+
+    def save_lead(
+        self,
+        lead_id: str,
+        record: dict[str, Any],
+        *,
+        received_at: datetime,
+        account: str,
+        owner_id: str | None,
+        profile: dict[str, Any] | None,
+        signal: str | None,
+        expires_at: int | None = None,
+    ) -> None:
+        """Write the lead and its side effects in one transaction; the lead only if new."""
+        at = received_at.isoformat()
+        writes: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.name,
+                    "Item": {
+                        **_key(f"LEAD#{lead_id}", "LEAD"),
+                        **_item(
+                            lead_id=lead_id,
+                            account=account,
+                            received_at=at,
+                            outcome=record["outcome"],
+                            owner_id=owner_id,
+                            doc=json.dumps(record, separators=(",", ":")),
+                            gsi1pk=f"LEADS#{received_at.date().isoformat()}",
+                            gsi1sk=f"{at}#{lead_id}",
+                            expires_at=expires_at,
+                        ),
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        if owner_id is not None:
+            writes.append(
+                {
+                    "Update": {
+                        "TableName": self.name,
+                        "Key": _key(f"REP#{owner_id}", "REP"),
+                        "UpdateExpression": "ADD assigned_count :one",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                }
+            )
+        if profile is not None:  # an update: other writers (imports) own other attributes
+            writes.append(
+                {
+                    "Update": {
+                        "TableName": self.name,
+                        "Key": _key(f"ACCOUNT#{account}", "PROFILE"),
+                        "UpdateExpression": "SET company = :company, updated_at = :at",
+                        "ExpressionAttributeValues": _item(
+                            **{":company": profile["company"], ":at": at}
+                        ),
+                    }
+                }
+            )
+        if signal is not None:
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self.name,
+                        "Item": {
+                            **_key(f"ACCOUNT#{account}", f"SIGNAL#{at}#{signal}"),
+                            **_item(type=signal, at=at, lead_id=lead_id),
+                        },
+                    }
+                }
+            )
+        try:
+            self._db.transact_write_items(TransactItems=writes)
+        except ClientError as error:
+            if _condition_failed_on_first(error):
+                raise AlreadyStored(lead_id) from error
+            raise
+
+    # --- leads API -----------------------------------------------------------------------------
+    def get_lead(self, lead_id: str) -> dict[str, Any]:
+        answer = self._db.get_item(
+            TableName=self.name, Key=_key(f"LEAD#{lead_id}", "LEAD"), ConsistentRead=True
+        )
+        if "Item" not in answer:
+            raise NotFound("lead", lead_id)
+        return _plain(answer["Item"])
+
+    def disqualify(
+        self, lead_id: str, account: str, reason: str, at: datetime, until: datetime
+    ) -> None:
+        """Mark the lead disqualified and lock its account out until ``until`` (one transaction)."""
+        self._db.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self.name,
+                        "Key": _key(f"LEAD#{lead_id}", "LEAD"),
+                        "UpdateExpression": "SET disqualified_at = :at, "
+                        "disqualified_reason = :reason",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": _item(
+                            **{":at": at.isoformat(), ":reason": reason}
+                        ),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self.name,
+                        "Item": {
+                            **_key(f"ACCOUNT#{account}", "LOCKOUT"),
+                            **_item(
+                                account=account,
+                                lead_id=lead_id,
+                                reason=reason,
+                                locked_until=until.isoformat(),
+                                expires_at=int(until.timestamp()),
+                            ),
+                        },
+                    }
+                },
+            ]
+        )
+
+    def record_outcome(
+        self, lead_id: str, outcome: str, amount: float | None, at: datetime
+    ) -> None:
+        values = {":outcome": outcome, ":at": at.isoformat()}
+        expression = "SET deal_outcome = :outcome, deal_outcome_at = :at"
+        if amount is not None:
+            values[":amount"] = str(amount)
+            expression += ", deal_amount = :amount"
+        try:
+            self._db.update_item(
+                TableName=self.name,
+                Key=_key(f"LEAD#{lead_id}", "LEAD"),
+                UpdateExpression=expression,
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=_item(**values),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotFound("lead", lead_id) from error
+            raise
+
+    # --- reps ----------------------------------------------------------------------------------
+    def put_rep(self, rep: Rep) -> None:
+        """Store the rep and keep its pool's roster in step, moving it if role/territory changed."""
+        previous = self._get_rep_item(rep.rep_id)
+        doc = rep.model_dump_json()
+        new_pool = f"POOL#{pool_key(rep.role, rep.territory)}"
+        writes: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.name,
+                    "Key": _key(f"REP#{rep.rep_id}", "REP"),
+                    "UpdateExpression": "SET doc = :doc, pool_pk = :pool, "
+                    "gsi1pk = :reps, gsi1sk = :id",
+                    "ExpressionAttributeValues": _item(
+                        **{":doc": doc, ":pool": new_pool, ":reps": "REPS", ":id": rep.rep_id}
+                    ),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.name,
+                    "Key": _key(new_pool, "POOL"),
+                    "UpdateExpression": "SET reps = if_not_exists(reps, :empty)",
+                    "ExpressionAttributeValues": {":empty": {"M": {}}},
+                }
+            },
+        ]
+        old_pool = previous.get("pool_pk") if previous else None
+        if old_pool and old_pool != new_pool:
+            writes.append(
+                {
+                    "Update": {
+                        "TableName": self.name,
+                        "Key": _key(str(old_pool), "POOL"),
+                        "UpdateExpression": "REMOVE reps.#rep",
+                        "ExpressionAttributeNames": {"#rep": rep.rep_id},
+                    }
+                }
+            )
+        self._db.transact_write_items(TransactItems=writes)
+        # A map entry can only be set once the map exists: a second, idempotent write.
+        self._db.update_item(
+            TableName=self.name,
+            Key=_key(new_pool, "POOL"),
+            UpdateExpression="SET reps.#rep = :doc",
+            ExpressionAttributeNames={"#rep": rep.rep_id},
+            ExpressionAttributeValues=_item(**{":doc": doc}),
+        )
+
+    def _get_rep_item(self, rep_id: str) -> dict[str, Any] | None:
+        answer = self._db.get_item(TableName=self.name, Key=_key(f"REP#{rep_id}", "REP"))
+        return _plain(answer["Item"]) if "Item" in answer else None
+
+    def get_rep(self, rep_id: str) -> tuple[Rep, int]:
+        item = self._get_rep_item(rep_id)
+        if item is None:
+            raise NotFound("rep", rep_id)
+        return Rep.model_validate_json(item["doc"]), int(item.get("assigned_count", 0))
+
+    def list_reps(self) -> list[tuple[Rep, int]]:
+        """Every rep, in rep id order (the rep items share one gsi1 partition)."""
+        found = []
+        paginator = self._db.get_paginator("query")
+        pages = paginator.paginate(
+            TableName=self.name,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :reps",
+            ExpressionAttributeValues={":reps": {"S": "REPS"}},
+        )
+        for page in pages:
+            for raw in page["Items"]:
+                item = _plain(raw)
+                found.append(
+                    (Rep.model_validate_json(item["doc"]), int(item.get("assigned_count", 0)))
+                )
+        return found
+
+
+def _condition_failed_on_first(error: ClientError) -> bool:
+    if error.response["Error"]["Code"] != "TransactionCanceledException":
+        return False
+    reasons = error.response.get("CancellationReasons") or []
+    if reasons:
+        return bool(reasons[0].get("Code") == "ConditionalCheckFailed")
+    return "ConditionalCheckFailed" in str(error)

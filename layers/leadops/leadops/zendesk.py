@@ -1,0 +1,262 @@
+"""A small Zendesk tickets client: one ticket per support-form submission, never two.
+
+urllib3 rather than requests: botocore already depends on it, so the layer gains no package.
+Every create carries an ``Idempotency-Key`` (the submission id), which Zendesk honours on ticket
+creation; that is what makes retrying a POST safe, both here (429, 5xx, network errors) and
+when SQS redelivers the message. Requester emails and message text are never logged or put into
+exception messages: they are PII.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
+
+import urllib3
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    model_validator,
+)
+from urllib3.exceptions import HTTPError, InvalidHeader, MaxRetryError
+from urllib3.util import Retry, Timeout
+
+from leadops.models import Email, LongText
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_AFTER_CAP_S = 30.0
+SECRET_MAX_AGE_S = 300
+_ERROR_CODE_MAX = 80
+NO_MESSAGE = "(The form was submitted without a message.)"
+
+# Header-safe (no whitespace or control characters): the submission id becomes the
+# Idempotency-Key header and the ticket's external_id. Zendesk accepts keys up to 255 chars.
+SubmissionId = Annotated[
+    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_:./-]+$")]
+
+
+class ZendeskError(Exception):
+    """Zendesk did not create the ticket. ``retryable`` says whether trying later may succeed."""
+
+    def __init__(self, message: str, status: int | None, retryable: bool) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+
+
+def _check_base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError("must be an http(s) URL such as https://example.zendesk.com")
+    return value.rstrip("/")
+
+
+BaseUrl = Annotated[str, StringConstraints(max_length=500), AfterValidator(_check_base_url)]
+
+
+class SupportTicket(BaseModel):
+    """The SQS message a ``support`` form submission becomes (also the ticket's content)."""
+
+    model_config = ConfigDict(
+        extra="ignore", str_strip_whitespace=True, frozen=True, hide_input_in_errors=True
+    )
+
+    submission_id: SubmissionId
+    lead_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
+    requester_email: Email
+    # The webhook falls back to the email for a nameless requester, so as long as an email.
+    requester_name: Annotated[str, StringConstraints(min_length=1, max_length=254)]
+    subject: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    body: LongText = ""  # a support form may come without a message; Zendesk needs one
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+
+    def as_zendesk(self) -> dict[str, Any]:
+        """The ``POST /api/v2/tickets.json`` body."""
+        return {
+            "ticket": {
+                "subject": self.subject,
+                "comment": {"body": self.body or NO_MESSAGE},
+                "requester": {"name": self.requester_name, "email": self.requester_email},
+                "tags": list(self.tags),
+                "external_id": self.submission_id,
+            }
+        }
+
+
+class _Retry(Retry):
+    """urllib3's Retry with Retry-After capped (a server may ask for hours; a Lambda has
+    minutes) and a malformed Retry-After falling back to exponential backoff."""
+
+    RETRY_AFTER_STATUS_CODES = frozenset({429, 503})
+
+    def get_retry_after(self, response: Any) -> float | None:
+        try:
+            seconds = super().get_retry_after(response)
+        except InvalidHeader:
+            return None
+        return None if seconds is None else min(seconds, RETRY_AFTER_CAP_S)
+
+
+class ZendeskClient:
+    """Creates tickets through the Zendesk Support API with an API token."""
+
+    def __init__(
+        self,
+        base_url: str,
+        email: str,
+        api_token: str,
+        timeout_s: float = 5.0,
+        retries: int = 4,
+        backoff_factor: float = 0.5,
+    ) -> None:
+        self.base_url = _check_base_url(base_url)
+        self._headers = {
+            **urllib3.make_headers(basic_auth=f"{email}/token:{api_token}"),
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        # POST is in allowed_methods because every request carries an Idempotency-Key.
+        self._retry = _Retry(
+            total=retries,
+            connect=retries,
+            read=retries,
+            status=retries,
+            redirect=False,
+            allowed_methods=frozenset({"POST"}),
+            status_forcelist=RETRYABLE_STATUSES,
+            backoff_factor=backoff_factor,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        self._http = urllib3.PoolManager(timeout=Timeout(total=timeout_s), retries=self._retry)
+
+    def __repr__(self) -> str:  # never show the credentials
+        return f"ZendeskClient({self.base_url!r})"
+
+    def create_ticket(self, ticket: SupportTicket, idempotency_key: str) -> int:
+        """Create the ticket; the id of the created (or, on a replayed key, the same) ticket."""
+        url = f"{self.base_url}/api/v2/tickets.json"
+        try:
+            response = self._http.request(
+                "POST",
+                url,
+                body=json.dumps(ticket.as_zendesk()).encode("utf-8"),
+                headers={**self._headers, "Idempotency-Key": idempotency_key},
+                retries=self._retry,
+                redirect=False,
+            )
+        except MaxRetryError as exc:
+            reason = type(exc.reason).__name__ if exc.reason else "unknown"
+            raise ZendeskError(
+                f"zendesk unreachable after retries ({reason})", None, True
+            ) from None
+        except HTTPError as exc:
+            raise ZendeskError(
+                f"zendesk request failed ({type(exc).__name__})", None, True
+            ) from None
+        return _ticket_id(response.status, response.data)
+
+
+def _ticket_id(status: int, data: bytes) -> int:
+    try:
+        answer = json.loads(data) if data else None
+    except ValueError:
+        answer = None
+    if 200 <= status < 300:
+        ticket = answer.get("ticket") if isinstance(answer, dict) else None
+        ticket_id = ticket.get("id") if isinstance(ticket, dict) else None
+        if isinstance(ticket_id, int) and not isinstance(ticket_id, bool):
+            return ticket_id
+        raise ZendeskError(f"zendesk answered {status} without a ticket id", status, False)
+    # Only Zendesk's error code ("RecordInvalid"), never its description: that can echo input.
+    code = answer.get("error") if isinstance(answer, dict) else None
+    code = code[:_ERROR_CODE_MAX] if isinstance(code, str) else "no error code"
+    retryable = status in RETRYABLE_STATUSES
+    suffix = " after retries" if retryable else ""
+    raise ZendeskError(f"zendesk answered {status} ({code}){suffix}", status, retryable)
+
+
+class ZendeskSettings(BaseModel):
+    """Where Zendesk is and how to sign in, read once from the environment.
+
+    Credentials come from a Secrets Manager secret (``ZENDESK_SECRET_ARN``, SecretString
+    ``{"email": ..., "api_token": ...}``) in AWS, or from ``ZENDESK_EMAIL`` +
+    ``ZENDESK_API_TOKEN`` for local runs and tests.
+    """
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+
+    base_url: BaseUrl
+    secret_arn: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
+    email: Annotated[str, StringConstraints(min_length=1, max_length=254)] | None = None
+    api_token: SecretStr | None = None
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+    retries: int = Field(default=4, ge=0, le=10)
+    backoff_factor: float = Field(default=0.5, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _one_credential_source(self) -> Self:
+        if not self.secret_arn and not (self.email and self.api_token):
+            raise ValueError("set ZENDESK_SECRET_ARN, or ZENDESK_EMAIL and ZENDESK_API_TOKEN")
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ZendeskSettings:
+        env = os.environ if environ is None else environ
+        names = {
+            "base_url": "ZENDESK_BASE_URL",
+            "secret_arn": "ZENDESK_SECRET_ARN",
+            "email": "ZENDESK_EMAIL",
+            "api_token": "ZENDESK_API_TOKEN",
+            "timeout_s": "ZENDESK_TIMEOUT_S",
+            "retries": "ZENDESK_RETRIES",
+            "backoff_factor": "ZENDESK_BACKOFF_FACTOR",
+        }
+        return cls.model_validate(
+            {field: env[name] for field, name in names.items() if env.get(name)}
+        )
+
+    def credentials(self) -> tuple[str, str]:
+        """(email, api_token); the secret, when configured, wins and is re-read every 5 min."""
+        if not self.secret_arn and self.email and self.api_token:
+            return self.email, self.api_token.get_secret_value()
+        # Imported here: boto3 is only needed (and only paid for at cold start) in AWS.
+        from aws_lambda_powertools.utilities import parameters
+
+        secret = parameters.get_secret(
+            str(self.secret_arn), transform="json", max_age=SECRET_MAX_AGE_S
+        )
+        if not isinstance(secret, dict) or not all(
+            isinstance(secret.get(key), str) and secret.get(key) for key in ("email", "api_token")
+        ):
+            raise ValueError("the Zendesk secret must be JSON with string email and api_token")
+        return secret["email"], secret["api_token"]
+
+    def client(self) -> ZendeskClient:
+        """A client for the current credentials (one connection pool while they stay the same)."""
+        email, api_token = self.credentials()
+        return _client(
+            self.base_url, email, api_token, self.timeout_s, self.retries, self.backoff_factor
+        )
+
+
+@lru_cache(maxsize=4)
+def _client(
+    base_url: str,
+    email: str,
+    api_token: str,
+    timeout_s: float,
+    retries: int,
+    backoff_factor: float,
+) -> ZendeskClient:
+    return ZendeskClient(base_url, email, api_token, timeout_s, retries, backoff_factor)

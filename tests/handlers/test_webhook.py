@@ -1,0 +1,357 @@
+"""POST /webhooks/demo-request through the real ``lambda_handler`` on moto: every outcome, the
+lockout, replays, round robin, and every error path."""
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import boto3
+import pytest
+
+from leadops.signature import sign
+from leadops_local.runtime import environment
+from leadops_local.template import SamTemplate
+from tests.conftest import WEBHOOK_SECRET
+from tests.helpers import FunctionUnderTest, http_event
+
+SALES: dict[str, Any] = {
+    "submission_id": "sub-1",
+    "email": "ada@acme-analytics.io",
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "job_title": "CTO",
+    "message": "We would like a demo for our data team.",
+    "company": {
+        "name": "Acme Analytics",
+        "domain": "acme-analytics.io",
+        "employees": 300,
+        "annual_revenue": 25_000_000,
+        "industry": "Software",
+        "type": "Private",
+        "founded_year": 2017,
+        "country": "Germany",
+    },
+}
+
+
+@pytest.fixture
+def webhook(aws: SamTemplate, load_function) -> FunctionUnderTest:  # type: ignore[no-untyped-def]
+    return load_function("WebhookFunction")
+
+
+@pytest.fixture
+def leads_api(aws: SamTemplate, load_function) -> FunctionUnderTest:  # type: ignore[no-untyped-def]
+    return load_function("LeadsApiFunction")
+
+
+def _signed(body: str, secret: str = WEBHOOK_SECRET, at: int | None = None) -> dict[str, str]:
+    timestamp = int(time.time()) if at is None else at
+    return {"x-leadops-signature": sign(body.encode(), secret, timestamp)}
+
+
+def deliver(
+    webhook: FunctionUnderTest, body: dict[str, Any] | str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    raw = body if isinstance(body, str) else json.dumps(body)
+    event = http_event(
+        "POST", "/webhooks/demo-request", raw, headers=_signed(raw) if headers is None else headers
+    )
+    response = webhook.invoke(event)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def call(api: FunctionUnderTest, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    response = api.invoke(http_event(method, path, json.dumps(body) if body is not None else ""))
+    return response["statusCode"], json.loads(response["body"])
+
+
+def add_rep(api: FunctionUnderTest, rep_id: str, **fields: Any) -> None:
+    rep = {
+        "name": f"Rep {rep_id}",
+        "email": f"{rep_id}@seller.io",
+        "role": "TAE",
+        "team": "new_business",
+        "territory": "EMEA",
+        "weight": 1,
+        "active": True,
+        "booking_url": f"https://cal.example.com/{rep_id}",
+        **fields,
+    }
+    status, answer = call(api, "PUT", f"/reps/{rep_id}", rep)
+    assert status == 200, answer
+
+
+def _items(template: SamTemplate) -> list[dict[str, Any]]:
+    table = boto3.resource("dynamodb").Table(template.physical_name("LeadsTable"))
+    return table.scan()["Items"]
+
+
+def _leads(template: SamTemplate) -> list[dict[str, Any]]:
+    return [item for item in _items(template) if item["sk"] == "LEAD"]
+
+
+# --- sales --------------------------------------------------------------------------------------
+def test_a_qualified_sales_lead_sees_the_scheduler_of_its_tae(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest, aws: SamTemplate
+) -> None:
+    add_rep(leads_api, "tae-1")
+    status, answer = deliver(webhook, SALES)
+    assert status == 200, answer
+    assert answer["classification"] == "sales"
+    assert answer["outcome"] == "instant_scheduler"
+    assert answer["scheduler"] == {
+        "eligible": True,
+        "criteria_met": ["revenue", "title", "industry"],
+        "locked_out_until": None,
+    }
+    assert answer["owner"] == {
+        "id": "tae-1",
+        "name": "Rep tae-1",
+        "role": "TAE",
+        "booking_url": "https://cal.example.com/tae-1",
+    }
+    assert answer["lead_score"] == 10 + 10 + 10 + 0 + 10  # CTO: leadership, no sub-role
+    assert answer["icp_tier"] == "high"
+    assert any("assigned to Rep tae-1" in reason for reason in answer["reasons"])
+    (stored,) = _leads(aws)
+    assert stored["lead_id"] == answer["lead_id"]
+    assert stored["owner_id"] == "tae-1"
+    assert json.loads(stored["doc"])["answer"] == answer
+    signals = [item for item in _items(aws) if item["sk"].startswith("SIGNAL#")]
+    assert [signal["type"] for signal in signals] == ["demo_form"]
+    status, rep = call(leads_api, "GET", "/reps/tae-1")
+    assert rep["assigned_count"] == 1
+
+
+def test_a_lead_under_20_goes_to_manual_review_without_a_booking_link(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest
+) -> None:
+    add_rep(leads_api, "tae-1")
+    body = {**SALES, "job_title": "Office Manager", "company": {"country": "Germany"}}
+    status, answer = deliver(webhook, body)
+    assert (status, answer["outcome"]) == (200, "manual_review")
+    assert answer["scheduler"]["eligible"] is False
+    assert answer["owner"]["id"] == "tae-1"
+    assert answer["owner"]["booking_url"] is None
+    assert any("lead score 10 < 20" in reason for reason in answer["reasons"])
+
+
+def test_only_one_criterion_is_not_enough(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest
+) -> None:
+    add_rep(leads_api, "tae-1")
+    company = {**SALES["company"], "industry": "Construction", "annual_revenue": 500_000}
+    _, answer = deliver(webhook, {**SALES, "company": company})
+    assert answer["scheduler"]["criteria_met"] == ["title"]
+    assert answer["outcome"] == "manual_review"
+
+
+def test_no_active_tae_leaves_the_lead_in_manual_review(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest
+) -> None:
+    add_rep(leads_api, "tae-1", active=False)
+    status, answer = deliver(webhook, SALES)
+    assert (status, answer["outcome"], answer["owner"]) == (200, "manual_review", None)
+    assert any("no active TAE in EMEA" in reason for reason in answer["reasons"])
+
+
+def test_the_rep_comes_from_the_leads_territory(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest
+) -> None:
+    add_rep(leads_api, "emea-1")
+    add_rep(leads_api, "amer-1", territory="AMER")
+    company = {**SALES["company"], "country": "USA"}
+    _, answer = deliver(webhook, {**SALES, "company": company})
+    assert answer["owner"]["id"] == "amer-1"
+
+
+# --- lockout ------------------------------------------------------------------------------------
+def test_a_disqualified_lead_locks_its_account_out_of_the_scheduler(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest
+) -> None:
+    add_rep(leads_api, "tae-1")
+    _, first = deliver(webhook, SALES)
+    status, locked = call(
+        leads_api, "POST", f"/leads/{first['lead_id']}/disqualify", {"reason": "student"}
+    )
+    assert status == 200, locked
+    colleague = {**SALES, "submission_id": "sub-2", "email": "grace@acme-analytics.io"}
+    _, second = deliver(webhook, colleague)
+    assert second["outcome"] == "manual_review"
+    assert second["scheduler"]["locked_out_until"] == locked["account_locked_out_until"]
+    assert any(reason.startswith("locked out until") for reason in second["reasons"])
+
+
+def test_two_gmail_users_are_two_accounts(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest
+) -> None:
+    add_rep(leads_api, "tae-1")
+    company = {k: v for k, v in SALES["company"].items() if k != "domain"}
+    first_body = {**SALES, "email": "ada@gmail.com", "company": company}
+    _, first = deliver(webhook, first_body)
+    call(leads_api, "POST", f"/leads/{first['lead_id']}/disqualify", {"reason": "spam"})
+    other = {**first_body, "submission_id": "sub-2", "email": "grace@gmail.com"}
+    _, second = deliver(webhook, other)
+    assert second["scheduler"]["locked_out_until"] is None
+    same = {**first_body, "submission_id": "sub-3"}
+    _, third = deliver(webhook, same)
+    assert third["scheduler"]["locked_out_until"] is not None
+
+
+# --- support and spam ---------------------------------------------------------------------------
+def test_support_requests_become_a_ticket_message_and_skip_round_robin(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest, aws: SamTemplate
+) -> None:
+    add_rep(leads_api, "tae-1")
+    body = {**SALES, "message": "I can't log in and I get an error on the billing page"}
+    status, answer = deliver(webhook, body)
+    assert (status, answer["classification"], answer["outcome"]) == (
+        200,
+        "support",
+        "support_ticket",
+    )
+    assert answer["owner"] is None
+    queue = aws.ref("SupportTicketsQueue")
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue.rsplit("/", 1)[-1])["QueueUrl"]
+    (message,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    ticket = json.loads(message["Body"])
+    assert (ticket["submission_id"], ticket["lead_id"]) == ("sub-1", answer["lead_id"])
+    _, rep = call(leads_api, "GET", "/reps/tae-1")
+    assert rep["assigned_count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "evidence"),
+    [
+        ({"honeypot": "http://spam.example"}, "honeypot"),
+        ({"email": "bot@mailinator.com"}, "disposable"),
+        ({"message": "Great SEO services and backlinks, click here"}, "spam phrases"),
+        ({"message": " ".join(f"https://x{i}.example" for i in range(5))}, "links"),
+    ],
+)
+def test_spam_is_quarantined_and_not_routed(
+    webhook: FunctionUnderTest, aws: SamTemplate, change: dict[str, Any], evidence: str
+) -> None:
+    status, answer = deliver(webhook, {**SALES, **change})
+    assert (status, answer["classification"], answer["outcome"]) == (200, "spam", "dropped_spam")
+    assert evidence in answer["reasons"][0]
+    assert answer["owner"] is None
+    (stored,) = _leads(aws)
+    assert stored["expires_at"] > time.time() + 80 * 86400  # kept ~90 days for audit
+
+
+# --- idempotency --------------------------------------------------------------------------------
+def test_a_replayed_submission_gets_the_same_answer_and_creates_nothing(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest, aws: SamTemplate
+) -> None:
+    add_rep(leads_api, "tae-1")
+    add_rep(leads_api, "tae-2")
+    answers = [deliver(webhook, SALES) for _ in range(5)]
+    assert all(answer == answers[0] for answer in answers)
+    assert len(_leads(aws)) == 1
+    counts = [
+        call(leads_api, "GET", f"/reps/{rep}")[1]["assigned_count"] for rep in ("tae-1", "tae-2")
+    ]
+    assert sum(counts) == 1
+
+
+def test_concurrent_deliveries_store_one_lead(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest, aws: SamTemplate
+) -> None:
+    add_rep(leads_api, "tae-1")
+    raw = json.dumps(SALES)
+    handler = webhook.handler()
+
+    def one_delivery(_: int) -> dict[str, Any]:
+        event = http_event("POST", "/webhooks/demo-request", raw, headers=_signed(raw))
+        return json.loads(handler(event, webhook.context())["body"])
+
+    # Truly concurrent: eight threads in the handler at once (as eight Lambda containers).
+    with environment(webhook.env), ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(one_delivery, range(16)))
+    assert {json.dumps(answer, sort_keys=True) for answer in answers} == {
+        json.dumps(answers[0], sort_keys=True)
+    }
+    assert len(_leads(aws)) == 1
+
+
+# --- fair round robin ---------------------------------------------------------------------------
+def test_weighted_round_robin_is_fair_and_skips_inactive_reps(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest
+) -> None:
+    add_rep(leads_api, "a", weight=1)
+    add_rep(leads_api, "b", weight=1)
+    add_rep(leads_api, "c", weight=2)
+    add_rep(leads_api, "off", weight=5, active=False)
+    owners = [
+        deliver(webhook, {**SALES, "submission_id": f"s-{i}"})[1]["owner"]["id"] for i in range(40)
+    ]
+    assert {owner: owners.count(owner) for owner in set(owners)} == {"a": 10, "b": 10, "c": 20}
+
+
+# --- errors -------------------------------------------------------------------------------------
+def test_signature_problems_are_401(webhook: FunctionUnderTest) -> None:
+    raw = json.dumps(SALES)
+    now = int(time.time())
+    cases = {
+        "missing": {},
+        "malformed": {"x-leadops-signature": "nonsense"},
+        "wrong secret": _signed(raw, "not-the-secret"),
+        "too old": _signed(raw, at=now - 301),
+        "from the future": _signed(raw, at=now + 301),
+        "tampered body": _signed(raw.replace("Ada", "Eve")),
+    }
+    for case, headers in cases.items():
+        status, answer = deliver(webhook, raw, headers)
+        assert status == 401, case
+        assert answer["errors"][0]["field"] == "X-Leadops-Signature", case
+
+
+def test_a_rotated_secret_is_accepted_alongside(webhook: FunctionUnderTest) -> None:
+    raw = json.dumps(SALES)
+    now = int(time.time())
+    old = sign(raw.encode(), "old-secret", now)
+    new = sign(raw.encode(), WEBHOOK_SECRET, now).split(",", 1)[1]
+    status, _ = deliver(webhook, raw, {"x-leadops-signature": f"{old},{new}"})
+    assert status == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "field"),
+    [
+        ("{not json", 400, "body"),
+        ({k: v for k, v in SALES.items() if k != "submission_id"}, 422, "submission_id"),
+        ({**SALES, "email": "nope"}, 422, "email"),
+        ({**SALES, "company": {"employees": -3}}, 422, "company.employees"),
+    ],
+)
+def test_bad_bodies_are_4xx_naming_the_field(
+    webhook: FunctionUnderTest, aws: SamTemplate, body: Any, status: int, field: str
+) -> None:
+    got, answer = deliver(webhook, body)
+    assert (got, answer["errors"][0]["field"]) == (status, field)
+    assert _leads(aws) == []
+
+
+def test_a_body_over_256_kb_is_413(webhook: FunctionUnderTest) -> None:
+    status, _ = deliver(webhook, {**SALES, "message": "x" * 300_000})
+    assert status == 413
+
+
+def test_dynamodb_down_is_503_and_nothing_is_stored(
+    webhook: FunctionUnderTest, aws: SamTemplate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    import leadops.leads_table
+
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise EndpointConnectionError(endpoint_url="https://dynamodb.local")
+
+    monkeypatch.setattr(leadops.leads_table.LeadsTable, "read_intake", unreachable)
+    status, answer = deliver(webhook, SALES)
+    assert status == 503
+    assert "nothing was stored" in answer["message"]
+    assert _leads(aws) == []
