@@ -14,7 +14,7 @@ from leadops.scoring import Scorer
 from leadops_local.provision import provision
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
-from tests.helpers import TEMPLATE
+from tests.helpers import TEMPLATE, WEBHOOK_SECRET
 
 
 @pytest.fixture(scope="session")
@@ -73,9 +73,6 @@ def load_function(template: SamTemplate) -> Callable[[str], LocalFunction]:
         return loaded[logical_id]
 
     return load
-
-
-WEBHOOK_SECRET = "test-webhook-secret"
 
 
 @pytest.fixture

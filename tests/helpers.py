@@ -1,14 +1,18 @@
 """Small helpers shared by tests (fixtures live in conftest.py)."""
 
+import json
+import time
 from pathlib import Path
 from typing import Any
 
 from leadops.scoring import ScoreCard, ScoreItem
+from leadops.signature import sign
 from leadops_local.apigw import Match, build_event, match_route
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import Route, SamTemplate
 
 ROOT = Path(__file__).resolve().parents[1]
+WEBHOOK_SECRET = "test-webhook-secret"
 TEMPLATE = ROOT / "template.yaml"
 
 FunctionUnderTest = LocalFunction
@@ -37,3 +41,61 @@ def http_event(
     if is_base64:
         event["body"], event["isBase64Encoded"] = body, True
     return event
+
+
+# --- the demo-request webhook and the leads API -------------------------------------------
+SALES: dict[str, Any] = {
+    "submission_id": "sub-1",
+    "email": "ada@acme-analytics.io",
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "job_title": "CTO",
+    "message": "We would like a demo for our data team.",
+    "company": {
+        "name": "Acme Analytics",
+        "domain": "acme-analytics.io",
+        "employees": 300,
+        "annual_revenue": 25_000_000,
+        "industry": "Software",
+        "type": "Private",
+        "founded_year": 2017,
+        "country": "Germany",
+    },
+}
+
+
+def signed(body: str, secret: str = WEBHOOK_SECRET, at: int | None = None) -> dict[str, str]:
+    timestamp = int(time.time()) if at is None else at
+    return {"x-leadops-signature": sign(body.encode(), secret, timestamp)}
+
+
+def deliver(
+    webhook: FunctionUnderTest, body: dict[str, Any] | str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, Any]]:
+    raw = body if isinstance(body, str) else json.dumps(body)
+    event = http_event(
+        "POST", "/webhooks/demo-request", raw, headers=signed(raw) if headers is None else headers
+    )
+    response = webhook.invoke(event)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def call(api: FunctionUnderTest, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    response = api.invoke(http_event(method, path, json.dumps(body) if body is not None else ""))
+    return response["statusCode"], json.loads(response["body"])
+
+
+def add_rep(api: FunctionUnderTest, rep_id: str, **fields: Any) -> None:
+    rep = {
+        "name": f"Rep {rep_id}",
+        "email": f"{rep_id}@seller.io",
+        "role": "TAE",
+        "team": "new_business",
+        "territory": "EMEA",
+        "weight": 1,
+        "active": True,
+        "booking_url": f"https://cal.example.com/{rep_id}",
+        **fields,
+    }
+    status, answer = call(api, "PUT", f"/reps/{rep_id}", rep)
+    assert status == 200, answer

@@ -22,8 +22,7 @@ from leadops_local.provision import provision
 from leadops_local.runtime import LocalFunction
 from leadops_local.server import moto_server
 from leadops_local.template import ACCOUNT_ID, SamTemplate, TemplateError
-from tests.conftest import WEBHOOK_SECRET
-from tests.helpers import ROOT, TEMPLATE
+from tests.helpers import ROOT, TEMPLATE, WEBHOOK_SECRET
 
 FIXTURE = Path(__file__).parent / "fixtures" / "runner" / "template.yaml"
 EVENTS = sorted((ROOT / "events").glob("*.json"))

@@ -12,27 +12,16 @@ import pytest
 from leadops.signature import sign
 from leadops_local.runtime import environment
 from leadops_local.template import SamTemplate
-from tests.conftest import WEBHOOK_SECRET
-from tests.helpers import FunctionUnderTest, http_event
-
-SALES: dict[str, Any] = {
-    "submission_id": "sub-1",
-    "email": "ada@acme-analytics.io",
-    "first_name": "Ada",
-    "last_name": "Lovelace",
-    "job_title": "CTO",
-    "message": "We would like a demo for our data team.",
-    "company": {
-        "name": "Acme Analytics",
-        "domain": "acme-analytics.io",
-        "employees": 300,
-        "annual_revenue": 25_000_000,
-        "industry": "Software",
-        "type": "Private",
-        "founded_year": 2017,
-        "country": "Germany",
-    },
-}
+from tests.helpers import (
+    SALES,
+    WEBHOOK_SECRET,
+    FunctionUnderTest,
+    add_rep,
+    call,
+    deliver,
+    http_event,
+    signed,
+)
 
 
 @pytest.fixture
@@ -43,43 +32,6 @@ def webhook(aws: SamTemplate, load_function) -> FunctionUnderTest:  # type: igno
 @pytest.fixture
 def leads_api(aws: SamTemplate, load_function) -> FunctionUnderTest:  # type: ignore[no-untyped-def]
     return load_function("LeadsApiFunction")
-
-
-def _signed(body: str, secret: str = WEBHOOK_SECRET, at: int | None = None) -> dict[str, str]:
-    timestamp = int(time.time()) if at is None else at
-    return {"x-leadops-signature": sign(body.encode(), secret, timestamp)}
-
-
-def deliver(
-    webhook: FunctionUnderTest, body: dict[str, Any] | str, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, Any]]:
-    raw = body if isinstance(body, str) else json.dumps(body)
-    event = http_event(
-        "POST", "/webhooks/demo-request", raw, headers=_signed(raw) if headers is None else headers
-    )
-    response = webhook.invoke(event)
-    return response["statusCode"], json.loads(response["body"])
-
-
-def call(api: FunctionUnderTest, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    response = api.invoke(http_event(method, path, json.dumps(body) if body is not None else ""))
-    return response["statusCode"], json.loads(response["body"])
-
-
-def add_rep(api: FunctionUnderTest, rep_id: str, **fields: Any) -> None:
-    rep = {
-        "name": f"Rep {rep_id}",
-        "email": f"{rep_id}@seller.io",
-        "role": "TAE",
-        "team": "new_business",
-        "territory": "EMEA",
-        "weight": 1,
-        "active": True,
-        "booking_url": f"https://cal.example.com/{rep_id}",
-        **fields,
-    }
-    status, answer = call(api, "PUT", f"/reps/{rep_id}", rep)
-    assert status == 200, answer
 
 
 def _items(template: SamTemplate) -> list[dict[str, Any]]:
@@ -265,7 +217,7 @@ def test_concurrent_deliveries_store_one_lead(
     handler = webhook.handler()
 
     def one_delivery(_: int) -> dict[str, Any]:
-        event = http_event("POST", "/webhooks/demo-request", raw, headers=_signed(raw))
+        event = http_event("POST", "/webhooks/demo-request", raw, headers=signed(raw))
         return json.loads(handler(event, webhook.context())["body"])
 
     # Truly concurrent: eight threads in the handler at once (as eight Lambda containers).
@@ -298,10 +250,10 @@ def test_signature_problems_are_401(webhook: FunctionUnderTest) -> None:
     cases = {
         "missing": {},
         "malformed": {"x-leadops-signature": "nonsense"},
-        "wrong secret": _signed(raw, "not-the-secret"),
-        "too old": _signed(raw, at=now - 301),
-        "from the future": _signed(raw, at=now + 301),
-        "tampered body": _signed(raw.replace("Ada", "Eve")),
+        "wrong secret": signed(raw, "not-the-secret"),
+        "too old": signed(raw, at=now - 301),
+        "from the future": signed(raw, at=now + 301),
+        "tampered body": signed(raw.replace("Ada", "Eve")),
     }
     for case, headers in cases.items():
         status, answer = deliver(webhook, raw, headers)
