@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 PORT ?= 3000
+# The local stack's webhook secret (in AWS it is generated into Secrets Manager).
+WEBHOOK_SECRET ?= local-webhook-secret
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint bench invoke pr clean
@@ -26,7 +28,8 @@ $(INSTALLED): pyproject.toml layers/leadops/requirements.txt
 install: $(INSTALLED)
 
 run: $(INSTALLED)
-	$(BIN)/python -m leadops_local start-api --host 127.0.0.1 --port $(PORT)
+	LEADOPS_LOCAL_SECRET_WebhookSecret=$(WEBHOOK_SECRET) \
+		$(BIN)/python -m leadops_local start-api --host 127.0.0.1 --port $(PORT)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
@@ -40,7 +43,8 @@ bench: $(INSTALLED)
 	$(BIN)/python bench/run.py
 
 invoke: $(INSTALLED)
-	$(BIN)/python -m leadops_local invoke $(FN) -e $(EVENT)
+	LEADOPS_LOCAL_SECRET_WebhookSecret=$(WEBHOOK_SECRET) \
+		$(BIN)/python -m leadops_local invoke $(FN) -e $(EVENT) --moto
 
 pr: lint test
 

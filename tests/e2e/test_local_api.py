@@ -1,6 +1,7 @@
 """`make run`'s server end to end: a subprocess on a free port, real HTTP, Ctrl-C to stop."""
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -13,8 +14,9 @@ from typing import Any
 
 import pytest
 
+from leadops.signature import sign
 from leadops_local.server import LISTENING
-from tests.helpers import ROOT
+from tests.helpers import ROOT, WEBHOOK_SECRET
 
 pytestmark = pytest.mark.e2e
 STARTUP_TIMEOUT_S = 60
@@ -26,11 +28,11 @@ class RunningApi:
     url: str
 
     def post(
-        self, path: str, body: bytes, headers: dict[str, str] | None = None
+        self, path: str, body: bytes, headers: dict[str, str] | None = None, method: str = "POST"
     ) -> tuple[int, Any, Any]:
-        """POST to the local API (a loopback http:// URL the test itself started)."""
+        """A request to the local API (a loopback http:// URL the test itself started)."""
         request = urllib.request.Request(  # noqa: S310
-            self.url + path, data=body, headers=headers or {}, method="POST"
+            self.url + path, data=body or None, headers=headers or {}, method=method
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
@@ -59,6 +61,7 @@ def api() -> Iterator[RunningApi]:
     process = subprocess.Popen(
         [sys.executable, "-m", "leadops_local", "start-api", "--port", "0"],
         cwd=ROOT,
+        env={**os.environ, "LEADOPS_LOCAL_SECRET_WebhookSecret": WEBHOOK_SECRET},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -92,6 +95,21 @@ def test_bad_input_is_a_422_naming_the_field(api: RunningApi) -> None:
 def test_an_unknown_route_is_404(api: RunningApi) -> None:
     status, _, answer = api.post("/nowhere", b"{}")
     assert (status, answer) == (404, {"message": "Not Found"})
+
+
+def test_a_signed_demo_request_is_decided_stored_and_readable(api: RunningApi) -> None:
+    rep = (ROOT / "events" / "bodies" / "rep-tae.json").read_bytes()
+    status, _, _ = api.post("/reps/grace", rep, {"content-type": "application/json"}, "PUT")
+    assert status == 200
+    body = (ROOT / "events" / "bodies" / "demo-request.json").read_bytes()
+    headers = {"x-leadops-signature": sign(body, WEBHOOK_SECRET, int(time.time()))}
+    status, _, answer = api.post("/webhooks/demo-request", body, headers)
+    assert (status, answer["outcome"]) == (200, "instant_scheduler")
+    assert answer["owner"]["booking_url"] == "https://cal.example.com/grace"
+    status, _, stored = api.post(f"/leads/{answer['lead_id']}", b"", method="GET")
+    assert (status, stored["reasons"]) == (200, answer["reasons"])
+    status, _, _ = api.post("/webhooks/demo-request", body, {"x-leadops-signature": "t=1,v1=0"})
+    assert status == 401
 
 
 def test_ctrl_c_stops_it_cleanly(api: RunningApi) -> None:

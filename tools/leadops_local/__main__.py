@@ -6,9 +6,11 @@ import argparse
 import contextlib
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+from leadops.signature import sign
 from leadops_local.provision import provision
 from leadops_local.runtime import LocalFunction
 from leadops_local.server import moto_server, serve
@@ -32,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     invoke.add_argument(
         "--moto", action="store_true", help="start moto's server with the template's resources"
     )
+    signer = commands.add_parser(
+        "sign", help="print the X-Leadops-Signature header value for a body file (for curl)"
+    )
+    signer.add_argument("body", type=Path, help="the exact bytes that will be sent")
+    signer.add_argument("--secret", required=True, help="the webhook's shared secret")
+    signer.add_argument("--timestamp", type=int, help="unix seconds (default: now)")
     api = commands.add_parser("start-api", help="serve the HTTP API, like sam local start-api")
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", "-p", type=int, default=3000, help="0 picks a free port")
@@ -68,6 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         extra = _env_overrides(args.env_vars)
         overrides.update(extra.get("Parameters", {}))
         template = SamTemplate.load(args.template, overrides)
+        if args.command == "sign":
+            at = args.timestamp if args.timestamp is not None else int(time.time())
+            print(sign(args.body.read_bytes(), args.secret, at))
+            return 0
         if args.command == "invoke":
             return _invoke(template, args, extra)
         return serve(template, args.host, args.port, extra)

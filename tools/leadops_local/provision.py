@@ -15,14 +15,16 @@ from typing import Any
 
 import boto3
 
-from leadops_local.template import SamTemplate
+from leadops_local.template import REGION, SamTemplate
 
 # endpoint None: boto3's default (in-process moto in tests, or AWS_ENDPOINT_URL).
 Creator = Callable[[SamTemplate, str, dict[str, Any], str | None], str]
 
 
 def _client(service: str, endpoint: str | None) -> Any:
-    return boto3.client(service, endpoint_url=endpoint, region_name=os.environ["AWS_REGION"])
+    return boto3.client(
+        service, endpoint_url=endpoint, region_name=os.environ.get("AWS_REGION", REGION)
+    )
 
 
 def _table(

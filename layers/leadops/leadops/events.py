@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from leadops.aws import client
+from leadops import aws
 
 SOURCE = "leadops"
 
@@ -15,7 +15,7 @@ class LeadEvents:
         self.bus = bus_name
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None:
-        answer = client("events").put_events(
+        answer = aws.client("events").put_events(
             Entries=[
                 {
                     "EventBusName": self.bus,

@@ -24,8 +24,8 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from leadops import aws
 from leadops.assignment import Rep, RepRole, pool_key
-from leadops.aws import client
 from leadops.errors import NotFound
 
 _serializer = TypeSerializer()
@@ -77,7 +77,7 @@ class LeadsTable:
 
     @property
     def _db(self) -> Any:
-        return client("dynamodb")
+        return aws.client("dynamodb")
 
     # --- webhook -------------------------------------------------------------------------------
     def read_intake(self, lead_id: str, account: str) -> Intake:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from leadops.aws import client
+from leadops import aws
 from leadops.zendesk import SupportTicket
 
 
@@ -11,4 +11,4 @@ class SupportQueue:
         self.url = queue_url
 
     def send(self, ticket: SupportTicket) -> None:
-        client("sqs").send_message(QueueUrl=self.url, MessageBody=ticket.model_dump_json())
+        aws.client("sqs").send_message(QueueUrl=self.url, MessageBody=ticket.model_dump_json())

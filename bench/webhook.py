@@ -1,0 +1,143 @@
+"""Webhook figures for `make bench`: warm CPU per sales submission with AWS stubbed out, and the
+AWS calls one sales submission and one replay make (counted on moto)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import botocore.client
+from aws_lambda_powertools.utilities import parameters
+from moto import mock_aws
+
+import leadops.aws
+from leadops.signature import sign
+from leadops_local.apigw import build_event, match_route
+from leadops_local.provision import provision
+from leadops_local.runtime import LocalFunction, environment
+from leadops_local.template import SamTemplate
+
+SECRET = "bench-secret"  # noqa: S105 - signs bench requests to a moto stack
+ROOT = Path(__file__).resolve().parents[1]
+BODY = json.loads((ROOT / "events" / "bodies" / "demo-request.json").read_text(encoding="utf-8"))
+REP = json.loads((ROOT / "events" / "bodies" / "rep-tae.json").read_text(encoding="utf-8"))
+
+
+def _event(template: SamTemplate, method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    raw = json.dumps(body).encode()
+    match = match_route(template.routes(), method, path)
+    assert match is not None
+    headers = [("content-type", "application/json")]
+    headers.append(("x-leadops-signature", sign(raw, SECRET, int(time.time()))))
+    return build_event(match, method, path, "", headers, raw)
+
+
+class _StubDynamoDB:
+    """Answers the webhook's calls instantly, as if DynamoDB were free."""
+
+    def __init__(self) -> None:
+        rep = json.dumps({**REP, "rep_id": "grace"})
+        self.pool = {"reps": {"M": {"grace": {"S": rep}}}, "position": {"N": "1"}}
+
+    def batch_get_item(self, **_: Any) -> dict[str, Any]:
+        return {"Responses": {}, "UnprocessedKeys": {}}
+
+    def update_item(self, **_: Any) -> dict[str, Any]:
+        return {"Attributes": self.pool}
+
+    def transact_write_items(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+    def put_events(self, **_: Any) -> dict[str, Any]:
+        return {"FailedEntryCount": 0, "Entries": [{}]}
+
+    def send_message(self, **_: Any) -> dict[str, Any]:
+        return {}
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Function logs go to /dev/null: their cost counts, their text does not matter here."""
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+        yield
+
+
+def cpu_per_submission(template: SamTemplate, count: int = 2_000) -> dict[str, float]:
+    webhook = LocalFunction(template.function("WebhookFunction"))
+    score = LocalFunction(template.function("ScoreFunction"))
+    stub = _StubDynamoDB()
+    original_client = leadops.aws.client
+    original_secret = parameters.get_secret
+    leadops.aws.client = lambda service: stub  # type: ignore[assignment]
+    parameters.get_secret = lambda *args, **kwargs: SECRET  # type: ignore[assignment]
+    try:
+        events = [
+            _event(template, "POST", "/webhooks/demo-request", {**BODY, "submission_id": f"b{i}"})
+            for i in range(count)
+        ]
+        score_events = [_event(template, "POST", "/score", BODY) for _ in range(count)]
+        results: dict[str, float] = {}
+        for name, function, batch in (
+            ("webhook_cpu_ms_per_sales_submission", webhook, events),
+            ("score_cpu_ms_per_request", score, score_events),
+        ):
+            with environment(function.env), _quiet():
+                handler, context = function.handler(), function.context()
+                for event in batch[:50]:  # warm: imports, caches, first-use libraries
+                    handler(event, context)
+                answer = handler(batch[0], context)
+                assert answer["statusCode"] == 200, answer
+                start = time.process_time()
+                for event in batch:
+                    handler(event, context)
+                results[name] = (time.process_time() - start) * 1000 / len(batch)
+        results["webhook_cpu_vs_score"] = (
+            results["webhook_cpu_ms_per_sales_submission"] / results["score_cpu_ms_per_request"]
+        )
+        return results
+    finally:
+        leadops.aws.client = original_client
+        parameters.get_secret = original_secret
+
+
+def aws_calls(template: SamTemplate) -> dict[str, float]:
+    """Every AWS API call the webhook makes, counted at botocore, on moto."""
+    calls: Counter[str] = Counter()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        calls[operation] += 1
+        return original(self, operation, params)
+
+    os.environ["LEADOPS_LOCAL_SECRET_WebhookSecret"] = SECRET  # noqa: SIM112 - logical id
+    leadops.aws.client.cache_clear()
+    with mock_aws(), _quiet():
+        provision(template, None)
+        api = LocalFunction(template.function("LeadsApiFunction"))
+        webhook = LocalFunction(template.function("WebhookFunction"))
+        api.invoke(_event(template, "PUT", "/reps/grace", REP))
+        warm = _event(template, "POST", "/webhooks/demo-request", {**BODY, "submission_id": "w"})
+        webhook.invoke(warm)  # the secret is fetched once per container, then cached
+        botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
+        try:
+            event = _event(template, "POST", "/webhooks/demo-request", BODY)
+            webhook.invoke(event)
+            sales = dict(calls)
+            calls.clear()
+            webhook.invoke(event)
+            replay = dict(calls)
+        finally:
+            botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+    leadops.aws.client.cache_clear()
+    print(f"  AWS calls per sales submission: {sales}")
+    print(f"  AWS calls per replay: {replay}")
+    return {
+        "aws_calls_per_sales_submission": sum(sales.values()),
+        "aws_calls_per_replay": sum(replay.values()),
+    }
