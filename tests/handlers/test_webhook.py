@@ -307,3 +307,90 @@ def test_dynamodb_down_is_503_and_nothing_is_stored(
     assert status == 503
     assert "nothing was stored" in answer["message"]
     assert _leads(aws) == []
+
+
+# --- faults: nothing half-stored, nothing lost ----------------------------------------------------
+def _client_error(code: str) -> Exception:
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": "injected"}}, "Injected")
+
+
+def test_a_throttled_write_is_503_and_the_retry_stores_one_lead(
+    webhook: FunctionUnderTest,
+    leads_api: FunctionUnderTest,
+    aws: SamTemplate,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import leadops.leads_table
+
+    add_rep(leads_api, "tae-1")
+    real_save = leadops.leads_table.LeadsTable.save_lead
+    monkeypatch.setattr(
+        leadops.leads_table.LeadsTable,
+        "save_lead",
+        lambda *a, **k: (_ for _ in ()).throw(
+            _client_error("ProvisionedThroughputExceededException")
+        ),
+    )
+    status, _ = deliver(webhook, SALES)
+    assert status == 503
+    assert _leads(aws) == []
+    monkeypatch.setattr(leadops.leads_table.LeadsTable, "save_lead", real_save)
+    status, answer = deliver(webhook, SALES)
+    assert (status, answer["outcome"]) == (200, "instant_scheduler")
+    assert len(_leads(aws)) == 1
+
+
+def test_sqs_down_for_a_support_request_is_503_and_stores_nothing(
+    webhook: FunctionUnderTest, aws: SamTemplate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import leadops.queues
+
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise _client_error("ServiceUnavailable")
+
+    monkeypatch.setattr(leadops.queues.SupportQueue, "send", down)
+    status, _ = deliver(webhook, {**SALES, "message": "refund my invoice, billing is broken"})
+    assert status == 503
+    assert _leads(aws) == []
+
+
+def test_eventbridge_down_still_answers_from_the_stored_lead(
+    webhook: FunctionUnderTest,
+    leads_api: FunctionUnderTest,
+    aws: SamTemplate,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import leadops.events
+
+    def down(*args: Any, **kwargs: Any) -> None:
+        raise _client_error("InternalException")
+
+    add_rep(leads_api, "tae-1")
+    monkeypatch.setattr(leadops.events.LeadEvents, "publish", down)
+    status, answer = deliver(webhook, SALES)
+    assert (status, len(_leads(aws))) == (200, 1)
+    assert any(r.getMessage() == "lead.qualified not published" for r in caplog.records)
+    assert deliver(webhook, SALES) == (200, answer)
+
+
+def test_the_lead_qualified_event_reaches_the_bus(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest, aws: SamTemplate
+) -> None:
+    bus = aws.physical_name("LeadsBus")
+    events = boto3.client("events")
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="bus-tap")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+    events.put_rule(Name="tap", EventBusName=bus, EventPattern='{"source": ["leadops"]}')
+    events.put_targets(Rule="tap", EventBusName=bus, Targets=[{"Id": "q", "Arn": arn["QueueArn"]}])
+    add_rep(leads_api, "tae-1")
+    _, answer = deliver(webhook, SALES)
+    (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
+    event = json.loads(message["Body"])
+    assert event["detail-type"] == "lead.qualified"
+    assert event["detail"]["lead_id"] == answer["lead_id"]
+    assert event["detail"]["owner_id"] == "tae-1"
+    assert "ada@" not in message["Body"]  # no PII on the bus
