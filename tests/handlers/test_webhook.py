@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from leadops.signature import sign
-from leadops_local.runtime import environment
+from leadops_local.runtime import LocalFunction, environment
 from leadops_local.template import SamTemplate
 from tests.helpers import (
     SALES,
@@ -394,3 +394,15 @@ def test_the_lead_qualified_event_reaches_the_bus(
     assert event["detail"]["lead_id"] == answer["lead_id"]
     assert event["detail"]["owner_id"] == "tae-1"
     assert "ada@" not in message["Body"]  # no PII on the bus
+
+
+def test_with_the_ai_classifier_on_a_bedrock_failure_falls_back_to_the_rules(
+    aws: SamTemplate, leads_api: FunctionUnderTest
+) -> None:
+    """Bedrock is not reachable here (moto has no Converse): the rules decide, and say so."""
+    function = aws.function("WebhookFunction")
+    with_ai = LocalFunction(function, {"AI_CLASSIFIER_MODEL_ID": "anthropic.claude-3-haiku"})
+    add_rep(leads_api, "tae-1")
+    status, answer = deliver(with_ai, SALES)
+    assert (status, answer["classification"]) == (200, "sales")
+    assert "AI classifier unavailable: rules used" in answer["reasons"]

@@ -23,8 +23,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from leadops.ai_classifier import BedrockClassifier
 from leadops.assignment import Rep, RepRole, pick
-from leadops.classification import Label, classify
+from leadops.classification import Label, Verdict, classify
 from leadops.events import LeadEvents
 from leadops.leads_table import AlreadyStored, Intake, LeadsTable, lead_id_for
 from leadops.models import CompanyInput, FormSubmission
@@ -54,6 +55,7 @@ class DemoRequests:
     tickets: SupportQueue
     events: LeadEvents
     clock: Callable[[], datetime]
+    ai: BedrockClassifier | None = None
 
     def handle(self, submission: FormSubmission) -> dict[str, Any]:
         lead_id = lead_id_for(submission.submission_id)
@@ -69,6 +71,8 @@ class DemoRequests:
         scores = self.scorer.score_normalised(lead)
         is_customer = bool((intake.profile or {}).get("customer"))
         verdict = classify(submission, lead.email_kind, is_customer, self.rulebook.classification)
+        if self.ai is not None:
+            verdict = _second_opinion(verdict, self.ai.classify(submission), self.ai.model_id)
         now = self.clock()
         decision = _Decision(lead_id, verdict.label, list(verdict.reasons), scores)
         if verdict.label is Label.SPAM:
@@ -227,6 +231,18 @@ class _Decision:
             "reasons": self.reasons,
             "rulebook_version": self.scores.rulebook_version,
         }
+
+
+def _second_opinion(verdict: Verdict, ai_label: Label | None, model_id: str) -> Verdict:
+    """The AI classifier, when configured and answering, overrides the rules; each is a reason."""
+    if ai_label is None:
+        return Verdict(verdict.label, (*verdict.reasons, "AI classifier unavailable: rules used"))
+    if ai_label is verdict.label:
+        return Verdict(verdict.label, (*verdict.reasons, f"AI classifier ({model_id}) agrees"))
+    return Verdict(
+        ai_label,
+        (*verdict.reasons, f"AI classifier ({model_id}) says {ai_label.value}, which wins"),
+    )
 
 
 def _stored_answer(item: dict[str, Any]) -> dict[str, Any]:

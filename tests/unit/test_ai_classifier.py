@@ -1,0 +1,66 @@
+"""The optional Bedrock qualifier: its answer overrides the rules; any failure leaves them."""
+
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from leadops.ai_classifier import BedrockClassifier
+from leadops.classification import Label, Verdict
+from leadops.demo_request import _second_opinion
+from leadops.models import LeadInput
+
+LEAD = LeadInput(email="a@acme.io", job_title="CTO", message="Our dashboard shows an error")
+MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+
+
+def _reply(text: str) -> dict[str, Any]:
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 1, "outputTokens": 1, "totalTokens": 2},
+        "metrics": {"latencyMs": 1},
+    }
+
+
+@pytest.fixture
+def classifier() -> BedrockClassifier:
+    return BedrockClassifier(MODEL)
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("support", Label.SUPPORT),
+        ("Spam.", Label.SPAM),
+        (" sales \n", Label.SALES),
+        ("maybe", None),
+    ],
+)
+def test_the_reply_is_read_as_one_label(
+    classifier: BedrockClassifier, text: str, label: Label | None
+) -> None:
+    with Stubber(classifier._client) as stub:
+        stub.add_response("converse", _reply(text))
+        assert classifier.classify(LEAD) is label
+
+
+def test_any_failure_is_no_answer(classifier: BedrockClassifier) -> None:
+    with Stubber(classifier._client) as stub:
+        stub.add_client_error("converse", "ThrottlingException")
+        assert classifier.classify(LEAD) is None
+
+
+@pytest.mark.parametrize(
+    ("ai", "label", "says"),
+    [
+        (None, Label.SALES, "unavailable: rules used"),
+        (Label.SALES, Label.SALES, "agrees"),
+        (Label.SUPPORT, Label.SUPPORT, "says support, which wins"),
+    ],
+)
+def test_second_opinion_overrides_and_explains(ai: Label | None, label: Label, says: str) -> None:
+    verdict = _second_opinion(Verdict(Label.SALES, ("rules: sales",)), ai, MODEL)
+    assert verdict.label is label
+    assert verdict.reasons[0] == "rules: sales"
+    assert says in verdict.reasons[-1]
