@@ -158,6 +158,13 @@ def guard_body(max_bytes: int) -> Callable[..., Any]:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             return error_response(400, "body is not UTF-8 text", "body", "utf8_invalid")
+        if text.strip():
+            # Parsed once here so hostile JSON (nesting deep enough to exhaust the recursion
+            # limit, integers of thousands of digits) is a 400, not a crash further in.
+            try:
+                json.loads(text)
+            except (ValueError, RecursionError):
+                return error_response(400, "body is not valid JSON", "body", "json_invalid")
         # The API speaks JSON only: parse the body as JSON whatever content type the caller
         # sent (curl -d says form-urlencoded), so errors point at fields, not at the header.
         headers = {**(event.get("headers") or {}), "content-type": content_types.APPLICATION_JSON}
