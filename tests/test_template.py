@@ -2,6 +2,8 @@
 least-privilege. Both checks run offline (cfn-lint's specs and aws-sam-translator ship with them).
 """
 
+import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -88,3 +90,66 @@ def test_score_function_has_no_aws_permissions(template: dict[str, Any]) -> None
     properties = template["Resources"]["ScoreFunction"]["Properties"]
     assert "Policies" not in properties
     assert "Role" not in properties
+
+
+GUARDED = ("dynamodb", "sqs", "s3", "secretsmanager")
+
+
+def _statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every policy statement of a function, including those inside Fn::If branches."""
+    found: list[dict[str, Any]] = []
+    for policy in function["Properties"].get("Policies", []):
+        branches = policy["Fn::If"][1:] if "Fn::If" in policy else [policy]
+        for branch in branches:
+            if isinstance(branch, dict):
+                found.extend(branch.get("Statement", []))
+    return found
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _referenced(value: Any) -> set[str]:
+    """Logical ids a value refers to (Ref, GetAtt, or ${X} / ${X.Arn} inside Sub)."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return {value["Ref"]}
+        if "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            return {target[0] if isinstance(target, list) else target.split(".")[0]}
+        if "Fn::Sub" in value:
+            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+            return {name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", text)}
+        return set().union(*(_referenced(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_referenced(v) for v in value)) if value else set()
+    return set()
+
+
+def test_no_function_has_wildcards_on_data_services(template: dict[str, Any]) -> None:
+    for name, function in _resources(template, "AWS::Serverless::Function").items():
+        for statement in _statements(function):
+            actions = _as_list(statement["Action"])
+            assert "*" not in actions, name
+            guarded = [a for a in actions if a.split(":")[0] in GUARDED]
+            assert not [a for a in guarded if a.endswith(":*")], (name, guarded)
+            if guarded:
+                assert "*" not in _as_list(statement["Resource"]), (name, statement)
+
+
+def test_functions_touch_only_the_tables_they_are_given(template: dict[str, Any]) -> None:
+    tables = set(_resources(template, "AWS::DynamoDB::Table"))
+    for name, function in _resources(template, "AWS::Serverless::Function").items():
+        given = _referenced(function["Properties"].get("Environment", {}))
+        for statement in _statements(function):
+            used = _referenced(statement["Resource"]) & tables
+            assert used <= given, (name, used - given)
+
+
+def test_the_iam_check_catches_a_wildcard(template: dict[str, Any]) -> None:
+    broken = copy.deepcopy(template)
+    statement = {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}
+    broken["Resources"]["ScoreFunction"]["Properties"]["Policies"] = [{"Statement": [statement]}]
+    with pytest.raises(AssertionError):
+        test_no_function_has_wildcards_on_data_services(broken)
