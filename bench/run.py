@@ -24,7 +24,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import webhook  # bench/webhook.py, beside this file
+import routing  # bench/routing.py and bench/webhook.py, beside this file
+import webhook
 
 from leadops.models import LeadInput
 from leadops.normalise import EmailKind, NormalisedLead
@@ -42,6 +43,7 @@ GOALS = {
     "webhook_cpu_ms_per_sales_submission": 2.0,
     "aws_calls_per_sales_submission": 5,
     "aws_calls_per_replay": 1,
+    "rule_evaluation_accounts_per_s": 100_000,
 }
 
 COUNTRIES = ["United Kingdom", "USA", "Germany", "India", "Brazil", "Poland", "Japan", "Spain"]
@@ -256,6 +258,7 @@ def main() -> None:
     results = {**bench_scoring(), **bench_cold_init()}
     results |= webhook.cpu_per_submission(template)
     results |= webhook.aws_calls(template)
+    results |= routing.rule_evaluation()
     _report(results)
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"\nwritten to {RESULTS.relative_to(ROOT)}")

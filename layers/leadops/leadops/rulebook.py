@@ -240,6 +240,48 @@ class Territories(_Strict):
         return self.default
 
 
+class ProductLedRules(_Strict):
+    pls1_mrr_min: float = Field(ge=0)
+    pls1_mrr_max: float = Field(ge=0)
+    pls1_employees_over: int = Field(ge=0)
+    pls1_users_over: int = Field(ge=0)
+    pls1_paying_months_min: int = Field(ge=0)
+    pls2_plan: str
+    pls3_plan: str
+    pls3_roll_off_months: int = Field(ge=0)
+    pls3_last_invoice_over: float = Field(ge=0)
+    pls4_mrr_over: float = Field(ge=0)
+    pls4_forecast_increase_over_pct: float
+
+
+class NewBusinessRules(_Strict):
+    nb4_employees_min: int = Field(ge=0)
+    nb4_first_signup_window_days: int = Field(ge=0)
+    nb5_credits_used_min_pct: float = Field(ge=0, le=100)
+    nb5_last_invoice_over: float = Field(ge=0)
+
+
+class BdrRules(_Strict):
+    bdr4_closed_lost_min_months: int = Field(ge=0)
+    bdr4_closed_lost_max_months: int = Field(ge=0)
+    bdr4_reason: str
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.bdr4_closed_lost_min_months > self.bdr4_closed_lost_max_months:
+            raise ValueError("bdr4_closed_lost_min_months is above bdr4_closed_lost_max_months")
+        return self
+
+
+class Routing(_Strict):
+    signal_window_days: int = Field(ge=1, le=3650)
+    am_referral_segment: str = Field(min_length=1)
+    ae_referral_segment: str = Field(min_length=1)
+    product_led: ProductLedRules
+    new_business: NewBusinessRules
+    bdr: BdrRules
+
+
 class Rulebook(_Strict):
     version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     description: str = ""
@@ -249,6 +291,7 @@ class Rulebook(_Strict):
     demo_booking: DemoBooking
     classification: Classification
     territories: Territories
+    routing: Routing
 
     @model_validator(mode="after")
     def _identifiers_are_scored(self) -> Self:

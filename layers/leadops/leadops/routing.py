@@ -1,0 +1,287 @@
+"""Account routing (seed 001, "Lead routing"): which team, by which rule, from an account's
+billing/usage snapshot and its recent signals. Pure; every threshold is the rulebook's.
+
+Order (DESIGN.md): manual referrals (AM referral -> product-led, AE referral -> new business),
+then product-led 1-4, new business 1-8, BDR 1-4, as the seed lists them; the first match wins.
+How the signal-based rules are read: each matches a signal of its type recorded within
+``routing.signal_window_days`` (NB-1 ``demo_form``, NB-2 ``emailed_sales``, NB-3
+``onboarding_referral``, NB-6 ``trust_center_nda``, NB-7 a ``campaign`` owned by new business,
+NB-8 ``bdr_qualified``, BDR-1 a ``campaign`` owned by the BDR team, BDR-2 ``job_switch``, BDR-3
+``low_usage``); NB-4 matches a ``big_fish_signup`` signal, or a first signup within its window
+from a company of 1000+ employees.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from leadops.assignment import RepRole
+from leadops.rulebook import Rulebook
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+
+
+class Team(StrEnum):
+    PRODUCT_LED = "product_led"
+    NEW_BUSINESS = "new_business"
+    BDR = "bdr"
+
+
+# Who works each team's accounts (seed: "routed either to Technical Account Executives or
+# Technical Account Managers depending on the type").
+TEAM_ROLE = {Team.PRODUCT_LED: RepRole.TAM, Team.NEW_BUSINESS: RepRole.TAE, Team.BDR: RepRole.BDR}
+
+
+class SignalType(StrEnum):
+    DEMO_FORM = "demo_form"
+    EMAILED_SALES = "emailed_sales"
+    ONBOARDING_REFERRAL = "onboarding_referral"
+    BIG_FISH_SIGNUP = "big_fish_signup"
+    TRUST_CENTER_NDA = "trust_center_nda"
+    CAMPAIGN = "campaign"
+    BDR_QUALIFIED = "bdr_qualified"
+    JOB_SWITCH = "job_switch"
+    LOW_USAGE = "low_usage"
+
+
+class AccountSnapshot(BaseModel):
+    """One account's billing and usage snapshot, as an import row carries it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+
+    account_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    name: Text | None = None
+    domain: Text | None = None
+    country: Text | None = None
+    employees: int | None = Field(default=None, ge=0)
+    annual_revenue: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    type: Text | None = None
+    founded_year: int | None = Field(default=None, ge=1600, le=2100)
+    plan: Text | None = None
+    mrr: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    paying_since: date | None = None
+    user_count: int | None = Field(default=None, ge=0)
+    startup_plan_ends_at: date | None = None
+    last_invoice_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    forecast_spend_change_pct: float | None = Field(default=None, allow_inf_nan=False)
+    startup_credits_used_pct: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    first_signup_at: date | None = None
+    closed_lost_at: date | None = None
+    closed_lost_reason: Text | None = None
+    segments: tuple[Text, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Signal:
+    type: SignalType
+    at: datetime
+    team: Team | None = None  # campaigns only: the team that owns the campaign
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingDecision:
+    team: Team | None
+    rule: str | None
+    reasons: tuple[str, ...]
+
+    @property
+    def role(self) -> RepRole | None:
+        return TEAM_ROLE[self.team] if self.team else None
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` calendar months earlier (clamped to the month's last day)."""
+    return months_after(day, -months)
+
+
+def months_after(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return date(year, month + 1, min(day.day, last))
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """One account's facts as the rules read them."""
+
+    account: AccountSnapshot
+    signals: frozenset[SignalType]
+    campaign_teams: frozenset[Team]
+    segments: frozenset[str]
+    icp_high: bool
+
+
+Rule = Callable[[_Context], str | None]
+
+
+class Router:
+    """Routes accounts under one rulebook at one moment (build per sweep, reuse per account)."""
+
+    def __init__(self, rulebook: Rulebook, now: datetime) -> None:
+        rules = rulebook.routing
+        pls, nb, bdr = rules.product_led, rules.new_business, rules.bdr
+        today = now.date()
+        self.now = now
+        self.version = rulebook.version
+        self._signals_since = now - timedelta(days=rules.signal_window_days)
+        self._am = rules.am_referral_segment.casefold()
+        self._ae = rules.ae_referral_segment.casefold()
+        icp_countries = rulebook.icp_score.country.countries
+        paid_by = months_before(today, pls.pls1_paying_months_min)
+        roll_off_by = months_after(today, pls.pls3_roll_off_months)
+        signup_since = today - timedelta(days=nb.nb4_first_signup_window_days)
+        lost_from = months_before(today, bdr.bdr4_closed_lost_max_months)
+        lost_to = months_before(today, bdr.bdr4_closed_lost_min_months)
+
+        def pls1(c: _Context) -> str | None:
+            a = c.account
+            if (
+                a.mrr is not None
+                and pls.pls1_mrr_min <= a.mrr <= pls.pls1_mrr_max
+                and (a.employees or 0) > pls.pls1_employees_over
+                and (a.user_count or 0) > pls.pls1_users_over
+                and a.country in icp_countries
+                and a.paying_since is not None
+                and a.paying_since <= paid_by
+            ):
+                return (
+                    f"MRR ${a.mrr:,.0f} in ${pls.pls1_mrr_min:,.0f}-${pls.pls1_mrr_max:,.0f}, "
+                    f"{a.employees} employees, {a.user_count} users, ICP country {a.country}, "
+                    f"paying since {a.paying_since}"
+                )
+            return None
+
+        def pls2(c: _Context) -> str | None:
+            if c.icp_high and (c.account.plan or "").casefold() == pls.pls2_plan:
+                return f"high ICP score on the {pls.pls2_plan} plan"
+            return None
+
+        def pls3(c: _Context) -> str | None:
+            a = c.account
+            ends = a.startup_plan_ends_at
+            if (
+                (a.plan or "").casefold() == pls.pls3_plan
+                and ends is not None
+                and today <= ends <= roll_off_by
+                and (a.last_invoice_usd or 0) > pls.pls3_last_invoice_over
+            ):
+                return f"startup plan ends {ends}, last invoice ${a.last_invoice_usd:,.0f}"
+            return None
+
+        def pls4(c: _Context) -> str | None:
+            a = c.account
+            if (a.mrr or 0) > pls.pls4_mrr_over and (
+                a.forecast_spend_change_pct or 0
+            ) > pls.pls4_forecast_increase_over_pct:
+                return f"MRR ${a.mrr:,.0f}, forecast spend +{a.forecast_spend_change_pct:g}%"
+            return None
+
+        def signal(kind: SignalType, said: str) -> Rule:
+            return lambda c: said if kind in c.signals else None
+
+        def nb4(c: _Context) -> str | None:
+            if SignalType.BIG_FISH_SIGNUP in c.signals:
+                return "big fish signup signal"
+            a = c.account
+            first = a.first_signup_at
+            if (
+                first is not None
+                and first >= signup_since
+                and (a.employees or 0) >= nb.nb4_employees_min
+            ):
+                return f"first signup {first} from a company of {a.employees} employees"
+            return None
+
+        def nb5(c: _Context) -> str | None:
+            a = c.account
+            if (a.startup_credits_used_pct or 0) >= nb.nb5_credits_used_min_pct and (
+                a.last_invoice_usd or 0
+            ) > nb.nb5_last_invoice_over:
+                return (
+                    f"{a.startup_credits_used_pct:g}% of startup credits used, "
+                    f"last invoice ${a.last_invoice_usd:,.0f}"
+                )
+            return None
+
+        def campaign(team: Team) -> Rule:
+            return lambda c: (
+                f"a campaign owned by {team.value}" if team in c.campaign_teams else None
+            )
+
+        def bdr4(c: _Context) -> str | None:
+            a = c.account
+            lost = a.closed_lost_at
+            if (
+                lost is not None
+                and lost_from <= lost <= lost_to
+                and (a.closed_lost_reason or "").casefold() == bdr.bdr4_reason
+            ):
+                return f"closed lost {lost} ({a.closed_lost_reason})"
+            return None
+
+        def segment(wanted: str, said: str) -> Rule:
+            return lambda c: said if wanted in c.segments else None
+
+        kind = SignalType
+        self._rules: tuple[tuple[str, Team, Rule], ...] = (
+            ("AM-referral", Team.PRODUCT_LED, segment(self._am, "AM referral")),
+            ("AE-referral", Team.NEW_BUSINESS, segment(self._ae, "AE referral")),
+            ("PLS-1", Team.PRODUCT_LED, pls1),
+            ("PLS-2", Team.PRODUCT_LED, pls2),
+            ("PLS-3", Team.PRODUCT_LED, pls3),
+            ("PLS-4", Team.PRODUCT_LED, pls4),
+            ("NB-1", Team.NEW_BUSINESS, signal(kind.DEMO_FORM, "completed the demo form")),
+            ("NB-2", Team.NEW_BUSINESS, signal(kind.EMAILED_SALES, "emailed sales@")),
+            ("NB-3", Team.NEW_BUSINESS, signal(kind.ONBOARDING_REFERRAL, "onboarding referral")),
+            ("NB-4", Team.NEW_BUSINESS, nb4),
+            ("NB-5", Team.NEW_BUSINESS, nb5),
+            ("NB-6", Team.NEW_BUSINESS, signal(kind.TRUST_CENTER_NDA, "trust center NDA")),
+            ("NB-7", Team.NEW_BUSINESS, campaign(Team.NEW_BUSINESS)),
+            ("NB-8", Team.NEW_BUSINESS, signal(kind.BDR_QUALIFIED, "qualified by a BDR")),
+            ("BDR-1", Team.BDR, campaign(Team.BDR)),
+            ("BDR-2", Team.BDR, signal(kind.JOB_SWITCH, "job switcher")),
+            ("BDR-3", Team.BDR, signal(kind.LOW_USAGE, "low usage")),
+            ("BDR-4", Team.BDR, bdr4),
+        )
+
+    def route(
+        self, account: AccountSnapshot, signals: list[Signal], icp_high: bool
+    ) -> RoutingDecision:
+        recent = [s for s in signals if s.at >= self._signals_since]
+        context = _Context(
+            account=account,
+            signals=frozenset(s.type for s in recent),
+            campaign_teams=frozenset(
+                s.team for s in recent if s.type is SignalType.CAMPAIGN and s.team is not None
+            ),
+            segments=frozenset(segment.casefold() for segment in account.segments),
+            icp_high=icp_high,
+        )
+        for rule_id, team, rule in self._rules:
+            said = rule(context)
+            if said is not None:
+                return RoutingDecision(team, rule_id, (f"{rule_id} -> {team.value}: {said}",))
+        return RoutingDecision(None, None, ("no routing rule matched",))
+
+
+def signals_from(items: list[dict[str, Any]]) -> list[Signal]:
+    """Stored signal records (``type``, ``at``, ``detail.team``) as ``Signal``s."""
+    found = []
+    for item in items:
+        team = (item.get("detail") or {}).get("team")
+        found.append(
+            Signal(
+                SignalType(item["type"]),
+                datetime.fromisoformat(item["at"]),
+                Team(team) if team else None,
+            )
+        )
+    return found
