@@ -1,9 +1,14 @@
 """Small helpers shared by tests (fixtures live in conftest.py)."""
 
 import json
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import botocore.client
 
 from leadops.scoring import ScoreCard, ScoreItem
 from leadops.signature import sign
@@ -99,3 +104,21 @@ def add_rep(api: FunctionUnderTest, rep_id: str, **fields: Any) -> None:
     }
     status, answer = call(api, "PUT", f"/reps/{rep_id}", rep)
     assert status == 200, answer
+
+
+@contextmanager
+def serialised_moto() -> Iterator[None]:
+    """moto's backends are not thread-safe: one AWS call at a time, so these tests check our
+    use of DynamoDB (one atomic update per slot), not moto's internals."""
+    lock = threading.Lock()
+    original = botocore.client.BaseClient._make_api_call
+
+    def one_at_a_time(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        with lock:
+            return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = one_at_a_time  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]

@@ -2,7 +2,6 @@
 one lead / one ticket however often a submission arrives."""
 
 import json
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -20,28 +19,17 @@ from leadops.assignment import Rep, RepRole, pick
 from leadops.leads_table import LeadsTable
 from leadops_local.runtime import LocalFunction, environment
 from leadops_local.template import SamTemplate
-from tests.helpers import SALES, FunctionUnderTest, add_rep, http_event, signed
+from tests.helpers import (
+    SALES,
+    FunctionUnderTest,
+    add_rep,
+    http_event,
+    serialised_moto,
+    signed,
+)
 
 THREADS, EACH = 8, 500
 WEIGHTS = {"a": 1, "b": 1, "c": 2}
-
-
-@contextmanager
-def serialised_moto() -> Iterator[None]:
-    """moto's backends are not thread-safe: one AWS call at a time, so these tests check our
-    use of DynamoDB (one atomic update per slot), not moto's internals."""
-    lock = threading.Lock()
-    original = botocore.client.BaseClient._make_api_call
-
-    def one_at_a_time(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        with lock:
-            return original(self, operation, params)
-
-    botocore.client.BaseClient._make_api_call = one_at_a_time  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 @pytest.fixture

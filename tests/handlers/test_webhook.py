@@ -20,6 +20,7 @@ from tests.helpers import (
     call,
     deliver,
     http_event,
+    serialised_moto,
     signed,
 )
 
@@ -221,7 +222,7 @@ def test_concurrent_deliveries_store_one_lead(
         return json.loads(handler(event, webhook.context())["body"])
 
     # Truly concurrent: eight threads in the handler at once (as eight Lambda containers).
-    with environment(webhook.env), ThreadPoolExecutor(max_workers=8) as pool:
+    with environment(webhook.env), serialised_moto(), ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(one_delivery, range(16)))
     assert {json.dumps(answer, sort_keys=True) for answer in answers} == {
         json.dumps(answers[0], sort_keys=True)

@@ -100,19 +100,28 @@ class LeadsTable:
             lockout=found.get((f"ACCOUNT#{account}", "LOCKOUT")),
         )
 
-    def take_position(self, role: RepRole, territory: str) -> Pool:
-        """Atomically advance the pool's round-robin counter; returns its reps and our slot."""
+    def take_position(self, role: RepRole, territory: str, count: int = 1) -> Pool:
+        """Atomically reserve ``count`` consecutive round-robin slots of the pool; returns its
+        reps and the first reserved slot (unique under concurrency)."""
         answer = self._db.update_item(
             Key=_key(f"POOL#{pool_key(role, territory)}", "POOL"),
             TableName=self.name,
-            UpdateExpression="ADD #position :one",
+            UpdateExpression="ADD #position :count",
             ExpressionAttributeNames={"#position": "position"},
-            ExpressionAttributeValues={":one": {"N": "1"}},
+            ExpressionAttributeValues={":count": {"N": str(count)}},
             ReturnValues="ALL_NEW",
         )
         pool = _plain(answer["Attributes"])
         reps = [Rep.model_validate_json(doc) for doc in (pool.get("reps") or {}).values()]
-        return Pool(reps=reps, position=int(pool["position"]) - 1)
+        return Pool(reps=reps, position=int(pool["position"]) - count)
+
+    def pool_reps(self, role: RepRole, territory: str) -> list[Rep]:
+        """The pool's reps, read without taking a round-robin slot."""
+        answer = self._db.get_item(
+            TableName=self.name, Key=_key(f"POOL#{pool_key(role, territory)}", "POOL")
+        )
+        docs = _plain(answer.get("Item", {})).get("reps") or {}
+        return [Rep.model_validate_json(doc) for doc in docs.values()]
 
     def save_lead(
         self,

@@ -1,4 +1,4 @@
-"""SQS: the support-ticket queue (the only code that sends to it)."""
+"""SQS: leadops' queues (the only code that sends to them)."""
 
 from __future__ import annotations
 
@@ -12,3 +12,21 @@ class SupportQueue:
 
     def send(self, ticket: SupportTicket) -> None:
         aws.client("sqs").send_message(QueueUrl=self.url, MessageBody=ticket.model_dump_json())
+
+
+class TaskQueue:
+    """A work queue (the sweep's segments): sends in batches of 10, the SQS maximum."""
+
+    def __init__(self, queue_url: str) -> None:
+        self.url = queue_url
+
+    def send_all(self, bodies: list[str]) -> None:
+        sqs = aws.client("sqs")
+        for start in range(0, len(bodies), 10):
+            entries = [
+                {"Id": str(i), "MessageBody": body}
+                for i, body in enumerate(bodies[start : start + 10])
+            ]
+            answer = sqs.send_message_batch(QueueUrl=self.url, Entries=entries)
+            if answer.get("Failed"):
+                raise RuntimeError(f"{len(answer['Failed'])} sweep tasks were not queued")

@@ -1,0 +1,45 @@
+"""The accounts API (IAM auth): POST /accounts/{id}/signals, GET /accounts/{id}."""
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from leadops import accounts_api
+from leadops.account_routing import AccountRouting
+from leadops.accounts_table import AccountsTable
+from leadops.api import build_resolver, guard_body
+from leadops.leads_table import LeadsTable
+from leadops.rulebook import load_rulebook
+from leadops.scoring import Scorer
+
+logger = Logger()
+app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
+rulebook = load_rulebook()
+scorer = Scorer(rulebook)
+accounts = AccountsTable(os.environ["ACCOUNTS_TABLE"])
+leads = LeadsTable(os.environ["LEADS_TABLE"])
+
+
+def routing() -> AccountRouting:
+    return AccountRouting(rulebook, scorer, leads, datetime.now(UTC))
+
+
+@app.post("/accounts/<account_id>/signals")
+def add_signal(account_id: str, body: accounts_api.SignalInput) -> dict[str, Any]:
+    window = rulebook.routing.signal_window_days
+    return accounts_api.record_signal(accounts, routing(), account_id, body, window)
+
+
+@app.get("/accounts/<account_id>")
+def get_account(account_id: str) -> dict[str, Any]:
+    return accounts_api.account_view(accounts.get(account_id), routing())
+
+
+@logger.inject_lambda_context(clear_state=True)
+@guard_body(16 * 1024)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,24 @@
+"""Scheduled: start a routing sweep, one SQS task per parallel-scan segment."""
+
+import os
+import uuid
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadops.queues import TaskQueue
+from leadops.sweep import plan
+
+logger = Logger()
+tasks = TaskQueue(os.environ["SWEEP_QUEUE_URL"])
+segments = int(os.environ["SWEEP_SEGMENTS"])
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    sweep_id = str(event.get("id") or uuid.uuid4())  # the EventBridge event id, when scheduled
+    planned = plan(sweep_id, segments)
+    tasks.send_all([task.model_dump_json() for task in planned])
+    logger.info("sweep planned", extra={"sweep_id": sweep_id, "segments": segments})
+    return {"sweep_id": sweep_id, "segments": segments}

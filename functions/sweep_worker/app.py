@@ -1,0 +1,51 @@
+"""SQS: sweep one parallel-scan segment of the accounts table (or the rest of one)."""
+
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadops.account_routing import AccountRouting
+from leadops.accounts_table import AccountsTable
+from leadops.leads_table import LeadsTable
+from leadops.queues import TaskQueue
+from leadops.rulebook import load_rulebook
+from leadops.scoring import Scorer
+from leadops.sweep import SweepTask, run_segment
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.SQS)
+rulebook = load_rulebook()
+scorer = Scorer(rulebook)
+accounts = AccountsTable(os.environ["ACCOUNTS_TABLE"])
+leads = LeadsTable(os.environ["LEADS_TABLE"])
+tasks = TaskQueue(os.environ["SWEEP_QUEUE_URL"])
+
+
+def sweep(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    """One task; Powertools passes the Lambda context to a handler that asks for it."""
+    task = SweepTask.model_validate_json(record.body)
+    routing = AccountRouting(rulebook, scorer, leads, datetime.now(UTC))
+    time_left = lambda_context.get_remaining_time_in_millis
+    stats, rest = run_segment(task, accounts, routing, time_left)
+    if rest is not None:
+        tasks.send_all([rest.model_dump_json()])
+    logger.info(
+        "segment swept" if rest is None else "segment continues",
+        extra={"sweep_id": task.sweep_id, "segment": task.segment, **stats.__dict__},
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=sweep, processor=processor, context=context
+    )

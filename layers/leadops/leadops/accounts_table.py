@@ -1,0 +1,204 @@
+"""The accounts table: the only code that knows its key schema.
+
+Everything about one account shares the partition ``ACCT#<account_id>``, one item per writer so
+writers never overwrite each other's attributes:
+
+- ``SNAPSHOT``: the latest billing/usage snapshot (account import, BatchWriteItem)
+- ``SIGNAL#<at>#<type>``: one routing signal (signals API), removed by TTL after the window
+- ``ROUTING``: team, rule, owner, reasons, and the history of owner changes (the sweep)
+
+A scan returns a partition's items together and in sort-key order, so the sweep reads an
+account as one group; ``group_items`` rebuilds the groups across pages.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from leadops import aws
+from leadops.errors import NotFound
+from leadops.routing import AccountSnapshot
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+BATCH_LIMIT = 25  # BatchWriteItem's maximum
+
+
+def _pk(account_id: str) -> str:
+    return f"ACCT#{account_id}"
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _typed(**attributes: Any) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in attributes.items() if v is not None}
+
+
+@dataclass
+class AccountRecord:
+    """One account as stored: snapshot, live signals, current routing (each may be missing)."""
+
+    account_id: str
+    snapshot: AccountSnapshot | None = None
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    routing: dict[str, Any] | None = None
+
+
+def _record(account_id: str, items: list[dict[str, Any]], now: float) -> AccountRecord:
+    record = AccountRecord(account_id)
+    for item in items:
+        sk = item["sk"]
+        if sk == "SNAPSHOT":
+            record.snapshot = AccountSnapshot.model_validate_json(item["doc"])
+        elif sk == "ROUTING":
+            record.routing = json.loads(item["doc"])
+        elif sk.startswith("SIGNAL#") and int(item.get("expires_at", now + 1)) > now:
+            # TTL deletion lags: an expired signal still in the table does not count.
+            record.signals.append(json.loads(item["doc"]))
+    return record
+
+
+def group_items(items: Iterable[dict[str, Any]], now: float) -> Iterator[AccountRecord]:
+    """Consecutive items of one partition (a scan's order) as one account each."""
+    current: str | None = None
+    group: list[dict[str, Any]] = []
+    for item in items:
+        pk = item["pk"]
+        if pk != current and group:
+            yield _record(current.removeprefix("ACCT#"), group, now)  # type: ignore[union-attr]
+            group = []
+        current = pk
+        group.append(item)
+    if group and current is not None:
+        yield _record(current.removeprefix("ACCT#"), group, now)
+
+
+@dataclass(frozen=True)
+class ScanPage:
+    records: list[AccountRecord]
+    # Where to continue: the key of the last item of the last *complete* account, or None.
+    next_key: dict[str, Any] | None
+    read_calls: int
+
+
+class AccountsTable:
+    def __init__(self, table_name: str) -> None:
+        self.name = table_name
+
+    @property
+    def _db(self) -> Any:
+        return aws.client("dynamodb")
+
+    def get(self, account_id: str) -> AccountRecord:
+        items: list[dict[str, Any]] = []
+        paginator = self._db.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self.name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": _pk(account_id)}},
+            ConsistentRead=True,
+        ):
+            items.extend(_plain(item) for item in page["Items"])
+        if not items:
+            raise NotFound("account", account_id)
+        return _record(account_id, items, time.time())
+
+    def add_signal(
+        self, account_id: str, signal: dict[str, Any], at: datetime, window_days: int
+    ) -> None:
+        doc = json.dumps({**signal, "at": at.isoformat()}, separators=(",", ":"))
+        self._db.put_item(
+            TableName=self.name,
+            Item=_typed(
+                pk=_pk(account_id),
+                sk=f"SIGNAL#{at.isoformat()}#{signal['type']}",
+                doc=doc,
+                expires_at=int(at.timestamp()) + window_days * 86400,
+            ),
+        )
+
+    def put_snapshots(self, snapshots: list[AccountSnapshot]) -> int:
+        """Upsert snapshots in batches of 25, retrying unprocessed items; returns write calls."""
+        items = [
+            {
+                "PutRequest": {
+                    "Item": _typed(
+                        pk=_pk(snapshot.account_id),
+                        sk="SNAPSHOT",
+                        doc=snapshot.model_dump_json(exclude_none=True),
+                        domain=snapshot.domain,
+                    )
+                }
+            }
+            for snapshot in snapshots
+        ]
+        return self._batch_write(items)
+
+    def put_routings(self, routings: dict[str, dict[str, Any]]) -> int:
+        """Write changed routings (account id -> routing document) in batches of 25."""
+        items = [
+            {
+                "PutRequest": {
+                    "Item": _typed(
+                        pk=_pk(account_id),
+                        sk="ROUTING",
+                        doc=json.dumps(routing, separators=(",", ":")),
+                    )
+                }
+            }
+            for account_id, routing in routings.items()
+        ]
+        return self._batch_write(items)
+
+    def _batch_write(self, requests: list[dict[str, Any]]) -> int:
+        calls = 0
+        for start in range(0, len(requests), BATCH_LIMIT):
+            pending = requests[start : start + BATCH_LIMIT]
+            delay = 0.05
+            while pending:
+                answer = self._db.batch_write_item(RequestItems={self.name: pending})
+                calls += 1
+                pending = answer.get("UnprocessedItems", {}).get(self.name, [])
+                if pending:  # throttled: back off, then retry only what was not written
+                    time.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+        return calls
+
+    def scan_segment(
+        self,
+        segment: int,
+        total_segments: int,
+        start_key: dict[str, Any] | None,
+        page_size: int = 500,
+    ) -> ScanPage:
+        """One page of a parallel-scan segment, cut back to whole accounts."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "Segment": segment,
+            "TotalSegments": total_segments,
+            "Limit": page_size,
+        }
+        if start_key:
+            request["ExclusiveStartKey"] = start_key
+        answer = self._db.scan(**request)
+        items = [_plain(item) for item in answer["Items"]]
+        last_key = answer.get("LastEvaluatedKey")
+        if last_key and items:
+            # The page may end inside an account: hold its items back for the next page.
+            tail_pk = items[-1]["pk"]
+            whole = [item for item in items if item["pk"] != tail_pk]
+            if whole:
+                items = whole
+                last = items[-1]
+                last_key = {"pk": {"S": last["pk"]}, "sk": {"S": last["sk"]}}
+        records = list(group_items(items, time.time()))
+        return ScanPage(records, last_key, read_calls=1)

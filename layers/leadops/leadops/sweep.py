@@ -1,0 +1,70 @@
+"""The routing sweep: a planner fans one task per DynamoDB parallel-scan segment out over SQS;
+a worker scans its segment page by page, routes each page's accounts and writes the changes in
+batches. A worker running short of time hands the rest of its segment on as a continuation
+task (the scan key of the last whole account), so no segment ever needs one long invocation
+and memory stays one page deep however many accounts there are."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from leadops.account_routing import AccountRouting
+from leadops.accounts_table import AccountsTable
+
+
+class SweepTask(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sweep_id: Annotated[str, Field(min_length=1, max_length=64)]
+    segment: int = Field(ge=0)
+    total_segments: int = Field(ge=1, le=1000)
+    start_key: dict[str, Any] | None = None
+    continuation: int = Field(default=0, ge=0)
+
+
+def plan(sweep_id: str, total_segments: int) -> list[SweepTask]:
+    return [SweepTask(sweep_id=sweep_id, segment=s, total_segments=total_segments)
+            for s in range(total_segments)]  # fmt: skip
+
+
+@dataclass
+class SegmentStats:
+    pages: int = 0
+    accounts: int = 0
+    changed: int = 0
+    read_calls: int = 0
+    write_calls: int = 0
+
+
+def run_segment(
+    task: SweepTask,
+    accounts: AccountsTable,
+    routing: AccountRouting,
+    time_left_ms: Callable[[], int],
+    reserve_ms: int = 20_000,
+    page_size: int = 500,
+) -> tuple[SegmentStats, SweepTask | None]:
+    """Sweep the task's segment; returns what was done and the continuation, if any."""
+    stats = SegmentStats()
+    start_key = task.start_key
+    while True:
+        page = accounts.scan_segment(task.segment, task.total_segments, start_key, page_size)
+        changed = routing.apply(page.records)
+        stats.pages += 1
+        stats.accounts += len(page.records)
+        stats.changed += len(changed)
+        stats.read_calls += page.read_calls
+        if changed:
+            stats.write_calls += accounts.put_routings(changed)
+        start_key = page.next_key
+        if start_key is None:
+            return stats, None
+        if time_left_ms() < reserve_ms:
+            rest = task.model_copy(
+                update={"start_key": start_key, "continuation": task.continuation + 1}
+            )
+            return stats, rest
