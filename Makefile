@@ -7,6 +7,9 @@ INSTALLED := $(VENV)/.installed
 PORT ?= 3000
 # The local stack's webhook secret (in AWS it is generated into Secrets Manager).
 WEBHOOK_SECRET ?= local-webhook-secret
+# Vendors are never reached from a local run unless you point them somewhere: by default at a
+# loopback port where nothing listens, so tickets fail, are retried and land in the local DLQ.
+ZENDESK_URL ?= http://127.0.0.1:8025
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint bench invoke pr clean
@@ -29,7 +32,8 @@ install: $(INSTALLED)
 
 run: $(INSTALLED)
 	LEADOPS_LOCAL_SECRET_WebhookSecret=$(WEBHOOK_SECRET) \
-		$(BIN)/python -m leadops_local start-api --host 127.0.0.1 --port $(PORT)
+		$(BIN)/python -m leadops_local --parameter-overrides "ZendeskBaseUrl=$(ZENDESK_URL)" \
+		start-api --host 127.0.0.1 --port $(PORT)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest
@@ -44,7 +48,8 @@ bench: $(INSTALLED)
 
 invoke: $(INSTALLED)
 	LEADOPS_LOCAL_SECRET_WebhookSecret=$(WEBHOOK_SECRET) \
-		$(BIN)/python -m leadops_local invoke $(FN) -e $(EVENT) --moto
+		$(BIN)/python -m leadops_local --parameter-overrides "ZendeskBaseUrl=$(ZENDESK_URL)" \
+		invoke $(FN) -e $(EVENT) --moto
 
 pr: lint test
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
 
 from leadops.signature import sign
 from leadops_local.server import LISTENING
-from tests.helpers import ROOT, WEBHOOK_SECRET
+from tests.helpers import ROOT, SALES, WEBHOOK_SECRET
 
 pytestmark = pytest.mark.e2e
 STARTUP_TIMEOUT_S = 60
@@ -57,9 +58,20 @@ def _wait_for_url(process: subprocess.Popen[str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def api() -> Iterator[RunningApi]:
+def api(make_httpserver: HTTPServer) -> Iterator[RunningApi]:
+    """The local API, its Zendesk pointed at the tests' stand-in on 127.0.0.1."""
+    zendesk = f"ZendeskBaseUrl={make_httpserver.url_for('')}"
     process = subprocess.Popen(
-        [sys.executable, "-m", "leadops_local", "start-api", "--port", "0"],
+        [
+            sys.executable,
+            "-m",
+            "leadops_local",
+            "--parameter-overrides",
+            zendesk,
+            "start-api",
+            "--port",
+            "0",
+        ],
         cwd=ROOT,
         env={**os.environ, "LEADOPS_LOCAL_SECRET_WebhookSecret": WEBHOOK_SECRET},
         stdout=subprocess.PIPE,
@@ -110,6 +122,32 @@ def test_a_signed_demo_request_is_decided_stored_and_readable(api: RunningApi) -
     assert (status, stored["reasons"]) == (200, answer["reasons"])
     status, _, _ = api.post("/webhooks/demo-request", body, {"x-leadops-signature": "t=1,v1=0"})
     assert status == 401
+
+
+def test_queued_work_is_processed_like_lambda_polls_sqs(
+    api: RunningApi, httpserver: HTTPServer
+) -> None:
+    """A support request's ticket message is picked up and sent to (the stand-in) Zendesk."""
+    httpserver.expect_request("/api/v2/tickets.json", method="POST").respond_with_json(
+        {"ticket": {"id": 42}}, status=201
+    )
+    body = json.dumps({**SALES, "submission_id": "e2e-support", "message": "refund: billing error"})
+    headers = {"x-leadops-signature": sign(body.encode(), WEBHOOK_SECRET, int(time.time()))}
+    status, _, answer = api.post("/webhooks/demo-request", body.encode(), headers)
+    assert (status, answer["outcome"]) == (200, "support_ticket")
+    deadline = time.monotonic() + 30
+    while not httpserver.log and time.monotonic() < deadline:
+        time.sleep(0.2)
+    (request, _), *_ = httpserver.log
+    assert request.headers["Idempotency-Key"] == "e2e-support"
+
+
+def test_any_function_can_be_invoked_with_an_event(api: RunningApi) -> None:
+    event = (ROOT / "events" / "sweep_planner.json").read_bytes()
+    status, _, answer = api.post("/_local/functions/SweepPlannerFunction/invoke", event)
+    assert (status, answer["segments"]) == (200, 4)
+    status, _, _ = api.post("/_local/functions/NoSuchFunction/invoke", b"{}")
+    assert status == 404
 
 
 def test_ctrl_c_stops_it_cleanly(api: RunningApi) -> None:

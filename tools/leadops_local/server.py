@@ -5,11 +5,13 @@ served on localhost, each request dispatched to its function as a payload v2.0 e
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
 import socket
 import sys
+import threading
 import time
 import traceback
 import urllib.request
@@ -21,11 +23,13 @@ from typing import Any
 from moto.server import ThreadedMotoServer
 
 from leadops_local.apigw import HttpAnswer, build_event, error_answer, match_route, to_http
+from leadops_local.pollers import QueuePoller
 from leadops_local.provision import provision
 from leadops_local.runtime import FAKE_CREDENTIALS, LocalFunction
 from leadops_local.template import REGION, SamTemplate
 
 LISTENING = "leadops local API listening on"
+LOCAL_INVOKE = "/_local/functions/"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -83,6 +87,8 @@ class LocalApi(ThreadingHTTPServer):
 
     def dispatch(self, method: str, target: str, headers: Any, body: bytes, ip: str) -> HttpAnswer:
         path, _, query = target.partition("?")
+        if path.startswith(LOCAL_INVOKE):
+            return self._invoke_directly(method, path, body)
         match = match_route(self.routes, method, path)
         if match is None:
             return error_answer(404, "Not Found")
@@ -97,6 +103,22 @@ class LocalApi(ThreadingHTTPServer):
         elapsed = (time.perf_counter() - started) * 1000
         log(f"{method} {path} -> {match.route.function} {answer.status} ({elapsed:.0f} ms)")
         return answer
+
+    def _invoke_directly(self, method: str, path: str, body: bytes) -> HttpAnswer:
+        """``POST /_local/functions/{id}/invoke`` with any event: for schedule- or S3-triggered
+        functions, which have no route (``sam local`` has no such thing; this is dev only)."""
+        function_id = path.removeprefix(LOCAL_INVOKE).removesuffix("/invoke").strip("/")
+        if method != "POST" or function_id not in self.functions:
+            return error_answer(404, "Not Found")
+        try:
+            event = json.loads(body or b"{}")
+            with contextlib.redirect_stdout(sys.stderr):
+                result = self.functions[function_id].invoke(event)
+        except Exception:
+            traceback.print_exc()
+            return error_answer(502, "Internal Server Error")
+        log(f"invoke {function_id} -> 200")
+        return to_http({"statusCode": 200, "body": json.dumps(result, default=str)})
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -139,6 +161,12 @@ def serve(template: SamTemplate, host: str, port: int, extra_env: dict[str, Any]
         api = LocalApi((host, port), template, extra_env)
         for route in api.routes:
             log(f"  {route.method:<6} {route.path} -> {route.function}")
+        stop = threading.Event()
+        for trigger in template.queue_triggers():
+            poller = QueuePoller(trigger, api.functions[trigger.function], template, endpoint, stop)
+            poller.start()
+            log(f"  SQS    {trigger.queue} -> {trigger.function}")
+        log(f"  POST   {LOCAL_INVOKE}{{FunctionId}}/invoke -> any function, with the body as event")
         print(f"{LISTENING} http://{host}:{api.server_address[1]}", flush=True)
         try:
             api.serve_forever(poll_interval=0.2)
@@ -148,5 +176,6 @@ def serve(template: SamTemplate, host: str, port: int, extra_env: dict[str, Any]
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
             log("stopping")
         finally:
+            stop.set()
             api.server_close()
     return 0

@@ -65,6 +65,13 @@ class Route:
 
 
 @dataclass(frozen=True)
+class QueueTrigger:
+    function: str  # logical id
+    queue: str  # logical id of the AWS::SQS::Queue
+    batch_size: int
+
+
+@dataclass(frozen=True)
 class Function:
     logical_id: str
     code_dir: Path
@@ -258,6 +265,21 @@ class SamTemplate:
                 content = self.resources[layer["Ref"]]["Properties"]["ContentUri"]
                 dirs.append((self.root / str(content)).resolve())
         return tuple(dirs)
+
+    def queue_triggers(self) -> list[QueueTrigger]:
+        """Functions triggered by an SQS queue of this template (event type SQS)."""
+        found = []
+        for function in self.of_type("AWS::Serverless::Function"):
+            events = self.resources[function].get("Properties", {}).get("Events", {})
+            for event in events.values():
+                properties = event.get("Properties", {})
+                queue = properties.get("Queue", {})
+                if event.get("Type") == "SQS" and isinstance(queue, dict) and "Fn::GetAtt" in queue:
+                    target = queue["Fn::GetAtt"]
+                    logical_id = target[0] if isinstance(target, list) else target.split(".")[0]
+                    batch = int(properties.get("BatchSize", 10))
+                    found.append(QueueTrigger(function, logical_id, batch))
+        return found
 
     def routes(self) -> list[Route]:
         api_auth = {
