@@ -69,7 +69,7 @@ def build_resolver(
 
     if unavailable_on:
 
-        @app.exception_handler(list(unavailable_on))  # type: ignore[untyped-decorator]
+        @app.exception_handler(list(unavailable_on))
         def _unavailable(exc: Exception) -> Response[str]:
             logger.exception("dependency unavailable; nothing stored")
             return Response(
@@ -82,7 +82,7 @@ def build_resolver(
                 ),
             )
 
-    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+    @app.exception_handler(RequestValidationError)
     def _invalid(exc: RequestValidationError) -> Response[str]:
         errors = field_errors(exc.errors())
         not_json = any(error["type"] == "json_invalid" for error in errors)
@@ -96,7 +96,7 @@ def build_resolver(
             body=error_body("request body is not JSON" if not_json else "invalid request", errors),
         )
 
-    @app.exception_handler(ValidationError)  # type: ignore[untyped-decorator]
+    @app.exception_handler(ValidationError)
     def _invalid_value(exc: ValidationError) -> Response[str]:
         # A value that passed the body model but not a domain model (e.g. a path id).
         return Response(
@@ -105,7 +105,7 @@ def build_resolver(
             body=error_body("invalid request", field_errors(exc.errors())),
         )
 
-    @app.exception_handler(NotFound)  # type: ignore[untyped-decorator]
+    @app.exception_handler(NotFound)
     def _not_found(exc: NotFound) -> Response[str]:
         return Response(
             status_code=404,
