@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadops.account_routing import AccountRouting
-from leadops.accounts_table import AccountsTable
+from leadops.accounts_table import BATCH_LIMIT, AccountsTable
 
 
 class SweepTask(BaseModel):
@@ -51,6 +51,17 @@ def run_segment(
     """Sweep the task's segment; returns what was done and the continuation, if any."""
     stats = SegmentStats()
     start_key = task.start_key
+    pending: dict[str, dict[str, Any]] = {}  # changed routings not yet written: < 25 + a page
+
+    def flush(whole_batches_only: bool) -> None:
+        nonlocal pending
+        keep = len(pending) % BATCH_LIMIT if whole_batches_only else 0
+        if len(pending) - keep <= 0:
+            return
+        items = list(pending.items())
+        ready, pending = dict(items[: len(items) - keep]), dict(items[len(items) - keep :])
+        stats.write_calls += accounts.put_routings(ready)
+
     while True:
         page = accounts.scan_segment(task.segment, task.total_segments, start_key, page_size)
         changed = routing.apply(page.records)
@@ -58,12 +69,14 @@ def run_segment(
         stats.accounts += len(page.records)
         stats.changed += len(changed)
         stats.read_calls += page.read_calls
-        if changed:
-            stats.write_calls += accounts.put_routings(changed)
+        pending.update(changed)
+        flush(whole_batches_only=True)  # full batches of 25 only: fewer, fuller write calls
         start_key = page.next_key
         if start_key is None:
+            flush(whole_batches_only=False)
             return stats, None
         if time_left_ms() < reserve_ms:
+            flush(whole_batches_only=False)  # a continuation starts with nothing pending
             rest = task.model_copy(
                 update={"start_key": start_key, "continuation": task.continuation + 1}
             )

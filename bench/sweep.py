@@ -1,0 +1,77 @@
+"""Sweep figures for `make bench`: DynamoDB calls to sweep 10,000 accounts (on moto), the write
+batching (changed accounts per write call) and what a re-run over unchanged data costs."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+
+import botocore.client
+from moto import mock_aws
+from routing import sample_accounts
+
+import leadops.aws
+from leadops.account_routing import AccountRouting
+from leadops.accounts_table import AccountsTable
+from leadops.assignment import Rep, RepRole
+from leadops.leads_table import LeadsTable
+from leadops.rulebook import load_rulebook
+from leadops.scoring import Scorer
+from leadops.sweep import plan, run_segment
+from leadops_local.provision import provision
+from leadops_local.template import SamTemplate
+
+
+def _sweep(accounts: AccountsTable, routing: AccountRouting, segments: int) -> Counter[str]:
+    calls: Counter[str] = Counter()
+    original = botocore.client.BaseClient._make_api_call
+
+    def counting(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        calls[operation] += 1
+        return original(self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
+    try:
+        for task in plan("bench", segments):
+            rest: Any = task
+            while rest is not None:
+                stats, rest = run_segment(rest, accounts, routing, lambda: 10**9)
+                calls["changed"] += stats.changed
+                calls["accounts"] += stats.accounts
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+    return calls
+
+
+def sweep_calls(template: SamTemplate, count: int = 10_000, segments: int = 4) -> dict[str, float]:
+    os.environ.setdefault("AWS_REGION", "us-east-1")
+    leadops.aws.client.cache_clear()
+    rulebook = load_rulebook()
+    with mock_aws():
+        provision(template, None)
+        accounts = AccountsTable(template.physical_name("AccountsTable"))
+        leads = LeadsTable(template.physical_name("LeadsTable"))
+        for role, territory in [(r, t) for r in RepRole for t in ("AMER", "EMEA", "APAC")]:
+            rep_id = f"{role.value.lower()}-{territory.lower()}"
+            leads.put_rep(Rep(rep_id=rep_id, name=rep_id, email=f"{rep_id}@s.io", role=role,
+                              team="t", territory=territory, weight=1))  # fmt: skip
+        accounts.put_snapshots([account for account, _, _ in sample_accounts(count)])
+        routing = AccountRouting(rulebook, Scorer(rulebook), leads, datetime.now(UTC))
+        first = _sweep(accounts, routing, segments)
+        again = _sweep(accounts, routing, segments)
+    leadops.aws.client.cache_clear()
+    writes = first["BatchWriteItem"]
+    print(f"  sweep of {count:,} accounts: {dict(first)}")
+    print(f"  re-run over unchanged data: {dict(again)}")
+    return {
+        "sweep_dynamodb_calls_per_10000_accounts": sum(
+            n for op, n in first.items() if op not in ("changed", "accounts")
+        )
+        * 10_000
+        / count,
+        "sweep_changed_accounts_per_write_call": first["changed"] / writes if writes else 0.0,
+        "sweep_round_robin_updates_per_10000_accounts": first["UpdateItem"] * 10_000 / count,
+        "sweep_rerun_write_calls": again["BatchWriteItem"] + again["UpdateItem"],
+    }
