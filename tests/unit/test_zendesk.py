@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from leadops import zendesk
+from leadops import vendor_http, zendesk
 from leadops.zendesk import SupportTicket, ZendeskClient, ZendeskError, ZendeskSettings
 
 TICKETS = "/api/v2/tickets.json"
@@ -81,7 +81,7 @@ def test_429_waits_for_retry_after_then_creates_one_ticket(httpserver: HTTPServe
 def test_a_huge_retry_after_is_capped(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(zendesk, "RETRY_AFTER_CAP_S", 0.05)
+    monkeypatch.setattr(vendor_http, "RETRY_AFTER_CAP_S", 0.05)
     limited = Response(status=429, headers={"Retry-After": "3600"})
     httpserver.expect_ordered_request(TICKETS, method="POST").respond_with_response(limited)
     httpserver.expect_ordered_request(TICKETS, method="POST").respond_with_json(created(7), 201)

@@ -26,13 +26,10 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
-from urllib3.exceptions import HTTPError, InvalidHeader, MaxRetryError
-from urllib3.util import Retry, Timeout
 
 from leadops.models import Email, LongText
+from leadops.vendor_http import RETRYABLE_STATUSES, JsonPoster, VendorUnreachable
 
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
-RETRY_AFTER_CAP_S = 30.0
 SECRET_MAX_AGE_S = 300
 _ERROR_CODE_MAX = 80
 NO_MESSAGE = "(The form was submitted without a message.)"
@@ -93,20 +90,6 @@ class SupportTicket(BaseModel):
         }
 
 
-class _Retry(Retry):
-    """urllib3's Retry with Retry-After capped (a server may ask for hours; a Lambda has
-    minutes) and a malformed Retry-After falling back to exponential backoff."""
-
-    RETRY_AFTER_STATUS_CODES = frozenset({429, 503})
-
-    def get_retry_after(self, response: Any) -> float | None:
-        try:
-            seconds = super().get_retry_after(response)
-        except InvalidHeader:
-            return None
-        return None if seconds is None else min(seconds, RETRY_AFTER_CAP_S)
-
-
 class ZendeskClient:
     """Creates tickets through the Zendesk Support API with an API token."""
 
@@ -120,25 +103,9 @@ class ZendeskClient:
         backoff_factor: float = 0.5,
     ) -> None:
         self.base_url = _check_base_url(base_url)
-        self._headers = {
-            **urllib3.make_headers(basic_auth=f"{email}/token:{api_token}"),
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        }
-        # POST is in allowed_methods because every request carries an Idempotency-Key.
-        self._retry = _Retry(
-            total=retries,
-            connect=retries,
-            read=retries,
-            status=retries,
-            redirect=False,
-            allowed_methods=frozenset({"POST"}),
-            status_forcelist=RETRYABLE_STATUSES,
-            backoff_factor=backoff_factor,
-            respect_retry_after_header=True,
-            raise_on_status=False,
-        )
-        self._http = urllib3.PoolManager(timeout=Timeout(total=timeout_s), retries=self._retry)
+        self._headers = urllib3.make_headers(basic_auth=f"{email}/token:{api_token}")
+        # Safe to retry a POST: every request carries an Idempotency-Key.
+        self._poster = JsonPoster(timeout_s, retries, backoff_factor)
 
     def __repr__(self) -> str:  # never show the credentials
         return f"ZendeskClient({self.base_url!r})"
@@ -146,25 +113,12 @@ class ZendeskClient:
     def create_ticket(self, ticket: SupportTicket, idempotency_key: str) -> int:
         """Create the ticket; the id of the created (or, on a replayed key, the same) ticket."""
         url = f"{self.base_url}/api/v2/tickets.json"
+        headers = {**self._headers, "Idempotency-Key": idempotency_key}
         try:
-            response = self._http.request(
-                "POST",
-                url,
-                body=json.dumps(ticket.as_zendesk()).encode("utf-8"),
-                headers={**self._headers, "Idempotency-Key": idempotency_key},
-                retries=self._retry,
-                redirect=False,
-            )
-        except MaxRetryError as exc:
-            reason = type(exc.reason).__name__ if exc.reason else "unknown"
-            raise ZendeskError(
-                f"zendesk unreachable after retries ({reason})", None, True
-            ) from None
-        except HTTPError as exc:
-            raise ZendeskError(
-                f"zendesk request failed ({type(exc).__name__})", None, True
-            ) from None
-        return _ticket_id(response.status, response.data)
+            status, data = self._poster.post(url, ticket.as_zendesk(), headers)
+        except VendorUnreachable as exc:
+            raise ZendeskError(f"zendesk {exc}", None, True) from None
+        return _ticket_id(status, data)
 
 
 def _ticket_id(status: int, data: bytes) -> int:
