@@ -1,4 +1,8 @@
-"""`python -m leadops_local invoke FunctionId -e event.json`, or `... start-api`."""
+"""`python -m leadops_local invoke FunctionId -e event.json`, or `... start-api`.
+
+The shared options (--template, --parameter-overrides, --env-vars) go before or after the
+subcommand, as with sam.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +11,49 @@ import contextlib
 import json
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
 from leadops.signature import sign
 from leadops_local.provision import provision
-from leadops_local.runtime import LocalFunction
+from leadops_local.runtime import LocalFunction, env_overrides
 from leadops_local.server import moto_server, serve
 from leadops_local.template import SamTemplate, TemplateError
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="leadops_local", description=__doc__)
-    parser.add_argument("--template", "-t", type=Path, default=Path("template.yaml"))
+def _shared_options(parser: argparse.ArgumentParser, top: bool) -> None:
+    """Options valid before and after the subcommand; a subcommand's copy has no defaults,
+    so it overrides the top-level value only when given."""
+
+    def default(value: Any) -> Any:
+        return value if top else argparse.SUPPRESS
+
     parser.add_argument(
-        "--parameter-overrides", action="append", default=[], metavar="'KEY=VALUE ...'",
-        help="template parameter values, as with sam (repeatable)",
+        "--template", "-t", type=Path, default=default(Path("template.yaml")),
+        help="the SAM template (default: template.yaml)",
     )  # fmt: skip
     parser.add_argument(
-        "--env-vars", "-n", type=Path, help='JSON as with sam: {"FunctionId": {"VAR": "value"}}'
+        "--parameter-overrides", action="append", default=default([]),
+        metavar="'KEY=VALUE ...'", help="template parameter values, as with sam (repeatable)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--env-vars", "-n", type=Path, default=default(None),
+        help='variables as with sam: {"FunctionId": {"VAR": "v"}, "Parameters": {"VAR": "v"}}'
+        " (Parameters: every function)",
+    )  # fmt: skip
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="leadops_local", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
+    _shared_options(parser, top=True)
     commands = parser.add_subparsers(dest="command", required=True)
     invoke = commands.add_parser("invoke", help="invoke one function once, like sam local invoke")
+    _shared_options(invoke, top=False)
     invoke.add_argument("function", help="the function's logical id in the template")
-    invoke.add_argument("--event", "-e", type=Path, help="event JSON file (default: {})")
+    invoke.add_argument("--event", "-e", help="event JSON file, - for stdin (default: {})")
     invoke.add_argument(
         "--moto", action="store_true", help="start moto's server with the template's resources"
     )
@@ -41,30 +64,69 @@ def _parser() -> argparse.ArgumentParser:
     signer.add_argument("--secret", required=True, help="the webhook's shared secret")
     signer.add_argument("--timestamp", type=int, help="unix seconds (default: now)")
     api = commands.add_parser("start-api", help="serve the HTTP API, like sam local start-api")
+    _shared_options(api, top=False)
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", "-p", type=int, default=3000, help="0 picks a free port")
     return parser
 
 
-def _env_overrides(path: Path | None) -> dict[str, Any]:
+def _env_vars(path: Path | None) -> dict[str, Any]:
+    """The ``--env-vars`` document: {"FunctionId": {...}, "Parameters": {...}}."""
     if path is None:
         return {}
-    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if not path.is_file():
+        raise UsageError(f"--env-vars file not found: {path}")
+    loaded = _json(path.read_text(encoding="utf-8"), path)
+    if not isinstance(loaded, dict):
+        raise UsageError(f"{path}: --env-vars must be a JSON object of objects")
     return loaded
 
 
+def _event(name: str | None) -> Any:
+    if name is None:
+        return {}
+    if name == "-":
+        return _json(sys.stdin.read(), "stdin")
+    path = Path(name)
+    if not path.is_file():
+        raise UsageError(f"event file not found: {path}")
+    return _json(path.read_text(encoding="utf-8"), path)
+
+
+def _json(text: str, source: object) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{source}: not valid JSON ({error})") from None
+
+
+class UsageError(ValueError):
+    """A command-line mistake: reported in one line, exit code 2."""
+
+
 def _invoke(template: SamTemplate, args: argparse.Namespace, extra: dict[str, Any]) -> int:
-    function = LocalFunction(template.function(args.function), extra.get(args.function))
-    event = json.loads(args.event.read_text(encoding="utf-8")) if args.event else {}
+    function = LocalFunction(template.function(args.function), env_overrides(extra, args.function))
+    event = _event(args.event)
+    out = sys.stdout
     # As with sam local invoke: the function's logs on stderr, its answer alone on stdout.
     with contextlib.redirect_stdout(sys.stderr):
-        if args.moto:
-            with moto_server() as endpoint:
-                provision(template, endpoint)
+        try:
+            if args.moto:
+                with moto_server() as endpoint:
+                    provision(template, endpoint)
+                    result = function.invoke(event)
+            else:
                 result = function.invoke(event)
-        else:
-            result = function.invoke(event)
-    print(json.dumps(result, indent=2, default=str))
+        except Exception as error:  # the handler raised: Lambda's error document, exit 1
+            traceback.print_exc()
+            result = {
+                "errorMessage": str(error),
+                "errorType": type(error).__name__,
+                "stackTrace": traceback.format_tb(error.__traceback__),
+            }
+            print(json.dumps(result, indent=2), file=out)
+            return 1
+    print(json.dumps(result, indent=2, default=str), file=out)
     return 0
 
 
@@ -72,18 +134,27 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         pairs = [pair for item in args.parameter_overrides for pair in item.split()]
+        if bad := [pair for pair in pairs if "=" not in pair]:
+            raise UsageError(f"--parameter-overrides wants KEY=VALUE, not {bad[0]!r}")
         overrides = dict(pair.split("=", 1) for pair in pairs)
-        extra = _env_overrides(args.env_vars)
-        overrides.update(extra.get("Parameters", {}))
-        template = SamTemplate.load(args.template, overrides)
         if args.command == "sign":
             at = args.timestamp if args.timestamp is not None else int(time.time())
             print(sign(args.body.read_bytes(), args.secret, at))
             return 0
+        extra = _env_vars(args.env_vars)
+        if not args.template.is_file():
+            raise UsageError(f"template not found: {args.template}")
+        template = SamTemplate.load(args.template, overrides)
         if args.command == "invoke":
             return _invoke(template, args, extra)
-        return serve(template, args.host, args.port, extra)
-    except (TemplateError, FileNotFoundError, json.JSONDecodeError, ValueError) as error:
+        return serve(
+            template,
+            args.host,
+            args.port,
+            {function.logical_id: env_overrides(extra, function.logical_id)
+             for function in template.functions()},
+        )  # fmt: skip
+    except (TemplateError, UsageError, FileNotFoundError) as error:
         print(f"leadops_local: {error}", file=sys.stderr)
         return 2
 

@@ -11,11 +11,16 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote
 
-from leadops_local.template import ACCOUNT_ID, Route
+from leadops_local.template import ACCOUNT_ID, DEFAULT_ROUTE, Route
 
-_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/x-www-form-urlencoded")
+# Bodies of these content types reach the function as text; any other is base64-encoded.
+_TEXT_TYPES = (
+    "text/", "application/json", "application/xml", "application/javascript",
+    "application/x-www-form-urlencoded", "application/graphql", "application/x-ndjson",
+)  # fmt: skip
+_TEXT_SUFFIXES = ("+json", "+xml")
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,8 @@ class Match:
 
     @property
     def route_key(self) -> str:
+        if self.route.path == DEFAULT_ROUTE:
+            return DEFAULT_ROUTE
         return f"{self.route.method} {self.route.path}"
 
 
@@ -44,16 +51,25 @@ def match_route(routes: list[Route], method: str, path: str) -> Match | None:
     """The most specific route for the request, as API Gateway picks it: exact paths before
     parameters before greedy ``{proxy+}``; a method before ANY."""
 
-    def rank(route: Route) -> tuple[int, int, int]:
-        return (route.path.count("+}"), route.path.count("{"), route.method == "ANY")
+    def rank(route: Route) -> tuple[bool, int, int, bool]:
+        default = route.path == DEFAULT_ROUTE
+        return (default, route.path.count("+}"), route.path.count("{"), route.method == "ANY")
 
     for route in sorted(routes, key=rank):
+        if route.path == DEFAULT_ROUTE:
+            return Match(route, {})
         if route.method not in (method.upper(), "ANY"):
             continue
         found = _pattern(route.path).match(path)
         if found:
-            return Match(route, found.groupdict())
+            return Match(route, {name: unquote(value) for name, value in found.groupdict().items()})
     return None
+
+
+def is_text(content_type: str) -> bool:
+    """Whether API Gateway passes a body of this content type as text (else base64)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media.startswith(_TEXT_TYPES) or media.endswith(_TEXT_SUFFIXES)
 
 
 def build_event(
@@ -82,7 +98,7 @@ def build_event(
     content_type = joined.get("content-type", "")
     try:
         text = body.decode("utf-8")
-        binary = bool(content_type) and not content_type.startswith(_TEXT_TYPES)
+        binary = bool(content_type) and not is_text(content_type)
     except UnicodeDecodeError:
         text, binary = "", True
     now = time.time()
@@ -124,6 +140,7 @@ def build_event(
                 "accessKey": "ASIALOCAL",
                 "accountId": ACCOUNT_ID,
                 "callerId": "AIDALOCAL",
+                "cognitoIdentity": None,
                 "principalOrgId": None,
                 "userArn": f"arn:aws:iam::{ACCOUNT_ID}:user/local",
                 "userId": "AIDALOCAL",

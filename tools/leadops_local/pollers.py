@@ -4,7 +4,6 @@ leave the rest to become visible again (and, past maxReceiveCount, to go to the 
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import threading
 import traceback
@@ -47,8 +46,7 @@ class QueuePoller(threading.Thread):
             return 0
         event = {"Records": [self._record(message) for message in messages]}
         try:
-            with contextlib.redirect_stdout(sys.stderr):
-                result = self.function.invoke(event)
+            result = self.function.invoke(event)
         except Exception:  # the whole batch failed: every message comes back later
             traceback.print_exc()
             return len(messages)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import string
 from collections.abc import Callable
@@ -15,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from leadops_local.template import REGION, SamTemplate
+from leadops_local.template import REGION, SamTemplate, TemplateError
 
 # endpoint None: boto3's default (in-process moto in tests, or AWS_ENDPOINT_URL).
 Creator = Callable[[SamTemplate, str, dict[str, Any], str | None], str]
@@ -36,13 +37,34 @@ def _table(
         "KeySchema": props["KeySchema"],
         "AttributeDefinitions": props["AttributeDefinitions"],
     }
-    if props.get("BillingMode") == "PAY_PER_REQUEST" or "ProvisionedThroughput" not in props:
-        request["BillingMode"] = "PAY_PER_REQUEST"
+    provisioned = props.get("BillingMode") != "PAY_PER_REQUEST" and "ProvisionedThroughput" in props
+    if provisioned:
+        request["ProvisionedThroughput"] = _throughput(props["ProvisionedThroughput"])
     else:
-        request["ProvisionedThroughput"] = props["ProvisionedThroughput"]
-    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes", "StreamSpecification"):
-        if key in props:
-            request[key] = props[key]
+        request["BillingMode"] = "PAY_PER_REQUEST"
+    # CloudFormation's index entries carry keys the API refuses (ContributorInsights...).
+    for key, allowed in (
+        ("GlobalSecondaryIndexes", ("IndexName", "KeySchema", "Projection")),
+        ("LocalSecondaryIndexes", ("IndexName", "KeySchema", "Projection")),
+    ):
+        if props.get(key):
+            request[key] = [
+                {
+                    **{name: index[name] for name in allowed if name in index},
+                    **(
+                        {"ProvisionedThroughput": _throughput(index["ProvisionedThroughput"])}
+                        if provisioned and key == "GlobalSecondaryIndexes"
+                        else {}
+                    ),
+                }
+                for index in props[key]
+            ]
+    stream = props.get("StreamSpecification")
+    if stream and stream.get("StreamViewType"):
+        request["StreamSpecification"] = {
+            "StreamEnabled": True,
+            "StreamViewType": stream["StreamViewType"],
+        }
     client = _client("dynamodb", endpoint)
     client.create_table(**request)
     ttl = props.get("TimeToLiveSpecification")
@@ -54,26 +76,33 @@ def _table(
     return name
 
 
+def _throughput(spec: dict[str, Any]) -> dict[str, int]:
+    return {
+        "ReadCapacityUnits": int(spec.get("ReadCapacityUnits", 5)),
+        "WriteCapacityUnits": int(spec.get("WriteCapacityUnits", 5)),
+    }
+
+
 def _simple_table(
     template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str | None
 ) -> str:
     key = props.get("PrimaryKey", {"Name": "id", "Type": "String"})
     kind = {"String": "S", "Number": "N", "Binary": "B"}[key.get("Type", "String")]
-    return _table(
-        template,
-        logical_id,
-        {
-            "KeySchema": [{"AttributeName": key["Name"], "KeyType": "HASH"}],
-            "AttributeDefinitions": [{"AttributeName": key["Name"], "AttributeType": kind}],
-        },
-        endpoint,
-    )
+    table: dict[str, Any] = {
+        "KeySchema": [{"AttributeName": key["Name"], "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": key["Name"], "AttributeType": kind}],
+    }
+    if "ProvisionedThroughput" in props:
+        table["ProvisionedThroughput"] = props["ProvisionedThroughput"]
+    return _table(template, logical_id, table, endpoint)
 
 
 _QUEUE_ATTRIBUTES = (
     "ContentBasedDeduplication",
+    "DeduplicationScope",
     "DelaySeconds",
     "FifoQueue",
+    "FifoThroughputLimit",
     "MaximumMessageSize",
     "MessageRetentionPeriod",
     "ReceiveMessageWaitTimeSeconds",
@@ -85,8 +114,10 @@ def _queue(
     template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str | None
 ) -> str:
     attributes = {key: _attribute(props[key]) for key in _QUEUE_ATTRIBUTES if key in props}
-    if "RedrivePolicy" in props:
-        attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+    for key in ("RedrivePolicy", "RedriveAllowPolicy"):
+        if key in props:
+            policy = props[key]
+            attributes[key] = policy if isinstance(policy, str) else json.dumps(policy)
     name = template.physical_name(logical_id)
     _client("sqs", endpoint).create_queue(QueueName=name, Attributes=attributes)
     return name
@@ -117,10 +148,20 @@ def _secret_value(props: dict[str, Any]) -> str:
     if "SecretString" in props:
         return str(props["SecretString"])
     spec = props.get("GenerateSecretString", {})
-    alphabet = string.ascii_letters + string.digits
-    if not spec.get("ExcludePunctuation"):
-        alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
+    alphabet = "".join(
+        chars
+        for chars, exclude in (
+            (string.ascii_uppercase, "ExcludeUppercase"),
+            (string.ascii_lowercase, "ExcludeLowercase"),
+            (string.digits, "ExcludeNumbers"),
+            (string.punctuation, "ExcludePunctuation"),
+        )
+        if not _true(spec.get(exclude))
+    )
+    alphabet += " " if _true(spec.get("IncludeSpace")) else ""
     alphabet = "".join(c for c in alphabet if c not in spec.get("ExcludeCharacters", ""))
+    if not alphabet:
+        raise TemplateError("GenerateSecretString excludes every character")
     generated = "".join(
         secrets.choice(alphabet) for _ in range(int(spec.get("PasswordLength", 32)))
     )
@@ -129,6 +170,10 @@ def _secret_value(props: dict[str, Any]) -> str:
         document[spec.get("GenerateStringKey", "password")] = generated
         return json.dumps(document)
     return generated
+
+
+def _true(value: Any) -> bool:
+    return value is True or str(value).lower() == "true"
 
 
 def _event_bus(
@@ -149,6 +194,20 @@ def _parameter(
     return name
 
 
+def _rule(
+    template: SamTemplate, logical_id: str, props: dict[str, Any], endpoint: str | None
+) -> str:
+    """An EventBridge rule with its targets (moto delivers matching events to SQS targets)."""
+    name = template.physical_name(logical_id)
+    events = _client("events", endpoint)
+    bus = props.get("EventBusName", "default")
+    events.put_rule(Name=name, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]))
+    targets = [{"Id": t["Id"], "Arn": t["Arn"]} for t in props.get("Targets", [])]
+    if targets:
+        events.put_targets(Rule=name, EventBusName=bus, Targets=targets)
+    return name
+
+
 CREATORS: dict[str, Creator] = {
     "AWS::DynamoDB::Table": _table,
     "AWS::Serverless::SimpleTable": _simple_table,
@@ -157,6 +216,7 @@ CREATORS: dict[str, Creator] = {
     "AWS::SecretsManager::Secret": _secret,
     "AWS::Events::EventBus": _event_bus,
     "AWS::SSM::Parameter": _parameter,
+    "AWS::Events::Rule": _rule,
 }
 # Deployed by SAM itself or meaningless locally: not reported as skipped.
 _NOT_RESOURCES = {
@@ -164,19 +224,66 @@ _NOT_RESOURCES = {
     "AWS::Serverless::LayerVersion",
     "AWS::Serverless::HttpApi",
     "AWS::Logs::LogGroup",
+    "AWS::SQS::QueuePolicy",  # moto does not enforce resource policies
+    "AWS::IAM::Policy",
 }
+
+
+def _references(value: Any) -> set[str]:
+    """Logical ids a property value refers to (Ref, GetAtt, Sub)."""
+    if isinstance(value, list):
+        return set().union(*(_references(item) for item in value))
+    if not isinstance(value, dict):
+        return set()
+    found: set[str] = set()
+    for key, argument in value.items():
+        if key == "Ref" and isinstance(argument, str):
+            found.add(argument)
+        elif key == "Fn::GetAtt":
+            found.add(argument.split(".")[0] if isinstance(argument, str) else argument[0])
+        elif key == "Fn::Sub":
+            text = argument if isinstance(argument, str) else argument[0]
+            found |= {name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", text)}
+            found |= _references(argument[1:] if isinstance(argument, list) else [])
+        else:
+            found |= _references(argument)
+    return found
+
+
+def creation_order(template: SamTemplate) -> list[str]:
+    """Logical ids, each after the resources it refers to or DependsOn (a DLQ before the
+    queue that redrives to it), else in template order."""
+    resources = template.resources
+    ordered: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(logical_id: str) -> None:
+        if logical_id in ordered or logical_id in visiting:
+            return  # done, or a cycle (CloudFormation would refuse it): template order
+        visiting.add(logical_id)
+        resource = resources[logical_id]
+        depends = resource.get("DependsOn", [])
+        needed = _references(resource.get("Properties", {})) | set(
+            [depends] if isinstance(depends, str) else depends
+        )
+        for other in sorted(needed & resources.keys(), key=list(resources).index):
+            visit(other)
+        visiting.discard(logical_id)
+        ordered.append(logical_id)
+
+    for logical_id in resources:
+        visit(logical_id)
+    return ordered
 
 
 def provision(template: SamTemplate, endpoint: str | None) -> tuple[list[str], list[str]]:
     """Create the template's resources; returns (created "Type LogicalId -> name", skipped)."""
     created, skipped = [], []
-
-    def order(item: tuple[str, dict[str, Any]]) -> int:
-        # Queues that others send their failures to must exist before those others.
-        return 1 if "RedrivePolicy" in item[1].get("Properties", {}) else 0
-
-    for logical_id, resource in sorted(template.resources.items(), key=order):
+    for logical_id in creation_order(template):
+        resource = template.resources[logical_id]
         kind = resource.get("Type", "")
+        if not template.exists(logical_id):
+            continue
         creator = CREATORS.get(kind)
         if creator is None:
             if kind not in _NOT_RESOURCES:

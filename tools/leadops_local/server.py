@@ -95,8 +95,7 @@ class LocalApi(ThreadingHTTPServer):
         event = build_event(match, method, path, query, list(headers.items()), body, ip)
         started = time.perf_counter()
         try:
-            with contextlib.redirect_stdout(sys.stderr):  # function logs beside request lines
-                answer = to_http(self.functions[match.route.function].invoke(event))
+            answer = to_http(self.functions[match.route.function].invoke(event))
         except Exception:  # the handler crashed: API Gateway answers 502, the trace goes to logs
             traceback.print_exc()
             answer = error_answer(502, "Internal Server Error")
@@ -112,8 +111,7 @@ class LocalApi(ThreadingHTTPServer):
             return error_answer(404, "Not Found")
         try:
             event = json.loads(body or b"{}")
-            with contextlib.redirect_stdout(sys.stderr):
-                result = self.functions[function_id].invoke(event)
+            result = self.functions[function_id].invoke(event)
         except Exception:
             traceback.print_exc()
             return error_answer(502, "Internal Server Error")
@@ -125,19 +123,30 @@ class _RequestHandler(BaseHTTPRequestHandler):
     server: LocalApi
     protocol_version = "HTTP/1.1"
 
-    def _handle(self) -> None:
+    def _body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while size := int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16):
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()  # the CRLF after each chunk
+            while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                pass  # trailers
+            return b"".join(chunks)
         length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def _handle(self) -> None:
         answer = self.server.dispatch(
-            self.command, self.path, self.headers, body, self.client_address[0]
+            self.command, self.path, self.headers, self._body(), self.client_address[0]
         )
         self.send_response(answer.status)
         for name, value in answer.headers:
-            if name.lower() != "content-length":
+            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(answer.body)))
         self.end_headers()
-        self.wfile.write(answer.body)
+        if self.command != "HEAD":
+            self.wfile.write(answer.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
 
@@ -150,7 +159,20 @@ def _stop(signum: int, frame: Any) -> None:
 
 
 def serve(template: SamTemplate, host: str, port: int, extra_env: dict[str, Any]) -> int:
+    """Serve until SIGINT or SIGTERM; 0 once moto and the HTTP server have stopped."""
     signal.signal(signal.SIGTERM, _stop)
+    out = sys.stdout  # the listening line alone goes here; functions log to stderr
+    try:
+        with contextlib.redirect_stdout(sys.stderr):
+            _serve(template, host, port, extra_env, out)
+    except KeyboardInterrupt:  # stopped while starting: moto is already stopped
+        log("stopped")
+    return 0
+
+
+def _serve(
+    template: SamTemplate, host: str, port: int, extra_env: dict[str, Any], out: Any
+) -> None:
     with moto_server() as endpoint:
         created, skipped = provision(template, endpoint)
         log(f"moto server on {endpoint}")
@@ -159,6 +181,7 @@ def serve(template: SamTemplate, host: str, port: int, extra_env: dict[str, Any]
         for line in skipped:
             log(f"  skipped {line} (the local runner does not create this kind)")
         api = LocalApi((host, port), template, extra_env)
+        log(f"routes of {len(api.functions)} functions:")
         for route in api.routes:
             log(f"  {route.method:<6} {route.path} -> {route.function}")
         stop = threading.Event()
@@ -167,7 +190,7 @@ def serve(template: SamTemplate, host: str, port: int, extra_env: dict[str, Any]
             poller.start()
             log(f"  SQS    {trigger.queue} -> {trigger.function}")
         log(f"  POST   {LOCAL_INVOKE}{{FunctionId}}/invoke -> any function, with the body as event")
-        print(f"{LISTENING} http://{host}:{api.server_address[1]}", flush=True)
+        print(f"{LISTENING} http://{host}:{api.server_address[1]}", file=out, flush=True)
         try:
             api.serve_forever(poll_interval=0.2)
         except KeyboardInterrupt:
@@ -178,4 +201,3 @@ def serve(template: SamTemplate, host: str, port: int, extra_env: dict[str, Any]
         finally:
             stop.set()
             api.server_close()
-    return 0

@@ -18,6 +18,13 @@ import yaml
 STACK_NAME = "leadops-local"
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
+DEFAULT_ROUTE = "$default"  # an HttpApi event without Path and Method
+
+# Properties through which a resource names itself (else its local name is <stack>-<LogicalId>).
+_NAME_PROPERTIES = (
+    "TableName", "QueueName", "BucketName", "Name", "EventBusName", "LayerName", "FunctionName",
+    "TopicName", "StreamName", "LogGroupName", "StateMachineName", "RoleName",
+)  # fmt: skip
 
 _TAGS = [
     "Ref", "Condition", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And",
@@ -56,6 +63,16 @@ class TemplateError(ValueError):
     """The template asks for something the local runner cannot provide."""
 
 
+class _NoValue:
+    """``!Ref AWS::NoValue``: the property (or list item) is removed."""
+
+    def __repr__(self) -> str:
+        return "AWS::NoValue"
+
+
+NO_VALUE: Any = _NoValue()
+
+
 @dataclass(frozen=True)
 class Route:
     method: str  # upper case, or ANY
@@ -80,10 +97,12 @@ class Function:
     memory: int
     layer_dirs: tuple[Path, ...]
     variables: dict[str, str] = field(default_factory=dict)
+    runtime: str = "python3.12"
+    function_name: str = ""  # the FunctionName property, if the template sets one
 
     @property
     def name(self) -> str:
-        return f"{STACK_NAME}-{self.logical_id}"
+        return self.function_name or f"{STACK_NAME}-{self.logical_id}"
 
     def environment(self) -> dict[str, str]:
         """Template variables plus the ones the Lambda runtime sets for every function."""
@@ -93,6 +112,8 @@ class Function:
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{self.name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": "local",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{self.runtime}",
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
             "LAMBDA_TASK_ROOT": str(self.code_dir),
@@ -110,11 +131,15 @@ class SamTemplate:
         self.document = document
         self.root = root
         self.resources: dict[str, dict[str, Any]] = document.get("Resources", {})
-        self.parameters = {
-            name: str(spec.get("Default", ""))
+        self.parameter_types = {
+            name: str(spec.get("Type", "String"))
             for name, spec in document.get("Parameters", {}).items()
         }
-        self.parameters.update(overrides or {})
+        self.parameters = {
+            name: _parameter_text(spec.get("Default", ""))
+            for name, spec in document.get("Parameters", {}).items()
+        }
+        self.parameters.update({name: str(value) for name, value in (overrides or {}).items()})
 
     @classmethod
     def load(cls, path: Path, overrides: dict[str, str] | None = None) -> SamTemplate:
@@ -123,13 +148,28 @@ class SamTemplate:
 
     # --- resources ---------------------------------------------------------------------------
     def of_type(self, *types: str) -> dict[str, dict[str, Any]]:
-        return {k: v for k, v in self.resources.items() if v.get("Type") in types}
+        """Resources of these types that the template's Conditions let exist."""
+        return {
+            k: v for k, v in self.resources.items() if v.get("Type") in types and self.exists(k)
+        }
+
+    def exists(self, logical_id: str) -> bool:
+        """False for a resource whose ``Condition`` is false with these parameters."""
+        condition = self.resources[logical_id].get("Condition")
+        return condition is None or self.condition(str(condition))
+
+    def condition(self, name: str) -> bool:
+        """The value of one of the template's Conditions."""
+        conditions = self.document.get("Conditions", {})
+        if name not in conditions:
+            raise TemplateError(f"unknown condition {name!r}")
+        return bool(self.resolve(conditions[name]))
 
     def physical_name(self, logical_id: str) -> str:
         resource = self.resources[logical_id]
         properties = resource.get("Properties", {})
-        for key in ("TableName", "QueueName", "BucketName", "Name", "EventBusName", "LayerName"):
-            if key in properties:
+        for key in _NAME_PROPERTIES:
+            if key in properties and self.resolve(properties[key]) is not NO_VALUE:
                 return str(self.resolve(properties[key]))
         name = f"{STACK_NAME}-{logical_id}"
         if resource["Type"] == "AWS::S3::Bucket":
@@ -155,17 +195,24 @@ class SamTemplate:
         }
         return service_arns.get(kind, f"arn:aws:local:{REGION}:{ACCOUNT_ID}:{name}")
 
-    def ref(self, logical_id: str) -> str:
+    def ref(self, logical_id: str) -> Any:
         """What ``!Ref`` gives: a parameter's value, or the resource's Ref value."""
         if logical_id in self.parameters:
-            return self.parameters[logical_id]
+            value = self.parameters[logical_id]
+            kind = self.parameter_types.get(logical_id, "String")
+            if kind == "CommaDelimitedList" or kind.startswith("List<"):
+                return [item.strip() for item in value.split(",")] if value else []
+            return value
+        if logical_id == "AWS::NoValue":
+            return NO_VALUE
+        if logical_id == "AWS::NotificationARNs":
+            return []
         pseudo = {
             "AWS::StackName": STACK_NAME,
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT_ID,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
-            "AWS::NoValue": "",
             "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT_ID}:stack/{STACK_NAME}/1",
         }
         if logical_id in pseudo:
@@ -194,13 +241,17 @@ class SamTemplate:
             return self.queue_url(logical_id)
         if attribute == "StreamArn":
             return f"{self.arn(logical_id)}/stream/local"
+        properties = self.resources[logical_id].get("Properties", {})
+        if attribute in properties:  # e.g. an SSM parameter's Value, a queue's FifoQueue
+            return str(self.resolve(properties[attribute]))
         return f"{self.physical_name(logical_id)}.{attribute}"
 
     # --- intrinsic functions -----------------------------------------------------------------
     def resolve(self, value: Any) -> Any:
         """The value with every intrinsic function CloudFormation would evaluate evaluated."""
         if isinstance(value, list):
-            return [self.resolve(item) for item in value]
+            items = [self.resolve(item) for item in value]
+            return [item for item in items if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
@@ -208,7 +259,8 @@ class SamTemplate:
             handler = _INTRINSICS.get(key)
             if handler is not None:
                 return handler(self, argument)
-        return {key: self.resolve(item) for key, item in value.items()}
+        resolved = {key: self.resolve(item) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
     def _sub(self, argument: Any) -> str:
         text, variables = (argument, {}) if isinstance(argument, str) else argument
@@ -220,10 +272,10 @@ class SamTemplate:
                 return "${" + name[1:] + "}"
             if name in values:
                 return values[name]
-            if "." in name:
+            if "." in name and name not in self.parameters:
                 logical_id, attribute = name.split(".", 1)
                 return self.get_att(logical_id, attribute)
-            return self.ref(name)
+            return _parameter_text(self.ref(name))
 
         return re.sub(r"\$\{([^}]+)\}", replace, text)
 
@@ -241,29 +293,41 @@ class SamTemplate:
         if resource is None or resource.get("Type") != "AWS::Serverless::Function":
             known = ", ".join(self.of_type("AWS::Serverless::Function")) or "none"
             raise TemplateError(f"no function {logical_id!r} in the template (functions: {known})")
-        merged = {**self._globals(), **resource.get("Properties", {})}
-        variables = {
-            **self._globals().get("Environment", {}).get("Variables", {}),
-            **resource.get("Properties", {}).get("Environment", {}).get("Variables", {}),
-        }
-        layers = self.resolve_layer_refs(merged.get("Layers", []))
+        own = resource.get("Properties", {})
+        merged = {**self._globals(), **own}
+        # As SAM merges Globals: maps key by key, lists global entries first.
+        variables = self.resolve(
+            {
+                **self._globals().get("Environment", {}).get("Variables", {}),
+                **own.get("Environment", {}).get("Variables", {}),
+            }
+        )
+        layers = [*self._globals().get("Layers", []), *own.get("Layers", [])]
+        if "CodeUri" not in merged or "Handler" not in merged:
+            raise TemplateError(f"{logical_id}: the local runner needs CodeUri and Handler")
+        name = self.resolve(own.get("FunctionName", NO_VALUE))
         return Function(
             logical_id=logical_id,
-            code_dir=(self.root / str(merged["CodeUri"])).resolve(),
-            handler=str(merged["Handler"]),
+            code_dir=(self.root / str(self.resolve(merged["CodeUri"]))).resolve(),
+            handler=str(self.resolve(merged["Handler"])),
             timeout=int(self.resolve(merged.get("Timeout", 3))),
             memory=int(self.resolve(merged.get("MemorySize", 128))),
-            layer_dirs=layers,
-            variables={name: str(self.resolve(v)) for name, v in variables.items()},
+            layer_dirs=self.resolve_layer_refs(layers),
+            variables={key: _parameter_text(value) for key, value in variables.items()},
+            runtime=str(self.resolve(merged.get("Runtime", "python3.12"))),
+            function_name="" if name is NO_VALUE else str(name),
         )
 
     def resolve_layer_refs(self, layers: list[Any]) -> tuple[Path, ...]:
         """ContentUri folders of the template's own layers; external layer ARNs are skipped."""
-        dirs = []
+        dirs: list[Path] = []
         for layer in layers:
             if isinstance(layer, dict) and "Ref" in layer and layer["Ref"] in self.resources:
-                content = self.resources[layer["Ref"]]["Properties"]["ContentUri"]
-                dirs.append((self.root / str(content)).resolve())
+                content = self.resources[layer["Ref"]].get("Properties", {}).get("ContentUri")
+                if isinstance(content, str):  # a local folder, not an S3 location
+                    folder = (self.root / content).resolve()
+                    if folder not in dirs:
+                        dirs.append(folder)
         return tuple(dirs)
 
     def queue_triggers(self) -> list[QueueTrigger]:
@@ -283,27 +347,43 @@ class SamTemplate:
 
     def routes(self) -> list[Route]:
         api_auth = {
-            logical_id: resource.get("Properties", {}).get("Auth", {}).get("DefaultAuthorizer")
+            logical_id: (resource.get("Properties") or {}).get("Auth", {}).get("DefaultAuthorizer")
             for logical_id, resource in self.of_type("AWS::Serverless::HttpApi").items()
         }
+        implicit = self.document.get("Globals", {}).get("HttpApi", {})
+        implicit_auth = implicit.get("Auth", {}).get("DefaultAuthorizer")
         found = []
         for function in self.of_type("AWS::Serverless::Function"):
             events = self.resources[function].get("Properties", {}).get("Events", {})
             for event in events.values():
                 if event.get("Type") != "HttpApi":
                     continue
-                properties = event.get("Properties", {})
-                api = properties.get("ApiId", {}).get("Ref") if "ApiId" in properties else None
-                authorizer = properties.get("Auth", {}).get("Authorizer", api_auth.get(api or ""))
+                properties = event.get("Properties") or {}
+                api_id = properties.get("ApiId")
+                # Without ApiId the route is on SAM's implicit API (ServerlessHttpApi).
+                api = str(api_id.get("Ref")) if isinstance(api_id, dict) else "ServerlessHttpApi"
+                default = api_auth.get(api) or implicit_auth
+                authorizer = (properties.get("Auth") or {}).get("Authorizer", default)
+                path = properties.get("Path")
                 found.append(
                     Route(
+                        # No Path and Method: the API's $default route, which takes anything.
                         method=str(properties.get("Method", "ANY")).upper(),
-                        path=str(properties.get("Path", "/{proxy+}")),
+                        path=str(path) if path else DEFAULT_ROUTE,
                         function=function,
                         iam_auth=authorizer == "AWS_IAM",
                     )
                 )
         return found
+
+
+def _parameter_text(value: Any) -> str:
+    """A parameter or variable value as the string CloudFormation makes of it."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ",".join(_parameter_text(item) for item in value)
+    return str(value)
 
 
 def _join(template: SamTemplate, argument: list[Any]) -> str:
@@ -318,9 +398,20 @@ def _select(template: SamTemplate, argument: list[Any]) -> Any:
 
 def _if(template: SamTemplate, argument: list[Any]) -> Any:
     condition, when_true, when_false = argument
-    conditions = template.document.get("Conditions", {})
-    chosen = when_true if template.resolve(conditions.get(condition, False)) else when_false
-    return template.resolve(chosen)
+    return template.resolve(when_true if template.condition(condition) else when_false)
+
+
+def _find_in_map(template: SamTemplate, argument: list[Any]) -> Any:
+    name, top, second = (template.resolve(part) for part in argument[:3])
+    try:
+        return template.resolve(template.document["Mappings"][name][top][second])
+    except KeyError:
+        raise TemplateError(f"!FindInMap [{name}, {top}, {second}]: no such entry") from None
+
+
+def _import_value(template: SamTemplate, argument: Any) -> Any:
+    name = template.resolve(argument)
+    raise TemplateError(f"!ImportValue {name}: another stack's outputs do not exist locally")
 
 
 def _equals(template: SamTemplate, argument: list[Any]) -> bool:
@@ -342,5 +433,7 @@ _INTRINSICS: dict[str, Any] = {
     "Fn::Or": lambda t, a: any(t.resolve(a)),
     "Fn::Base64": lambda t, a: base64.b64encode(str(t.resolve(a)).encode()).decode(),
     "Fn::GetAZs": lambda t, a: [f"{REGION}a", f"{REGION}b", f"{REGION}c"],
-    "Condition": lambda t, a: t.resolve(t.document.get("Conditions", {}).get(a, False)),
+    "Fn::FindInMap": _find_in_map,
+    "Fn::ImportValue": _import_value,
+    "Condition": lambda t, a: t.condition(a),
 }

@@ -87,13 +87,7 @@ class LeadsTable:
             _key(f"ACCOUNT#{account}", "PROFILE"),
             _key(f"ACCOUNT#{account}", "LOCKOUT"),
         ]
-        found: dict[tuple[str, str], dict[str, Any]] = {}
-        request: dict[str, Any] = {self.name: {"Keys": keys, "ConsistentRead": True}}
-        while request:
-            answer = self._db.batch_get_item(RequestItems=request)
-            for item in answer["Responses"].get(self.name, []):
-                found[(item["pk"]["S"], item["sk"]["S"])] = _plain(item)
-            request = answer.get("UnprocessedKeys") or {}
+        found = {(item["pk"], item["sk"]): item for item in self._batch_get(keys, consistent=True)}
         return Intake(
             lead=found.get((f"LEAD#{lead_id}", "LEAD")),
             profile=found.get((f"ACCOUNT#{account}", "PROFILE")),
@@ -202,6 +196,48 @@ class LeadsTable:
             if _condition_failed_on_first(error):
                 raise AlreadyStored(lead_id) from error
             raise
+
+    # --- ICP sync -------------------------------------------------------------------------------
+    def emails_and_last_sync(
+        self, lead_ids: list[str]
+    ) -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
+        """The leads' emails, and what PostHog was last sent for each email (two BatchGets of at
+        most 100 keys each per 100 leads)."""
+        leads = self._batch_get([_key(f"LEAD#{lead_id}", "LEAD") for lead_id in lead_ids])
+        emails = {
+            item["lead_id"]: json.loads(item["doc"])["email"] for item in leads if "doc" in item
+        }
+        synced = self._batch_get(
+            [_key(f"ICPSYNC#{email}", "ICPSYNC") for email in set(emails.values())]
+        )
+        return emails, {item["pk"].removeprefix("ICPSYNC#"): item for item in synced}
+
+    def remember_sync(self, sent: dict[str, tuple[int, str]], at: datetime) -> None:
+        """What PostHog now has for each email (BatchWriteItem, 25 at a time)."""
+        requests = [
+            {"PutRequest": {"Item": {**_key(f"ICPSYNC#{email}", "ICPSYNC"),
+                                     **_item(icp_score=score, icp_tier=tier, at=at.isoformat())}}}
+            for email, (score, tier) in sent.items()
+        ]  # fmt: skip
+        for start in range(0, len(requests), 25):
+            pending = requests[start : start + 25]
+            while pending:
+                answer = self._db.batch_write_item(RequestItems={self.name: pending})
+                pending = answer.get("UnprocessedItems", {}).get(self.name, [])
+
+    def _batch_get(
+        self, keys: list[dict[str, Any]], consistent: bool = False
+    ) -> list[dict[str, Any]]:
+        """BatchGetItem, 100 keys a call, unprocessed keys asked again."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            chunk = {"Keys": keys[start : start + 100], "ConsistentRead": consistent}
+            request: dict[str, Any] = {self.name: chunk}
+            while request:
+                answer = self._db.batch_get_item(RequestItems=request)
+                found.extend(_plain(item) for item in answer["Responses"].get(self.name, []))
+                request = answer.get("UnprocessedKeys") or {}
+        return found
 
     # --- leads API -----------------------------------------------------------------------------
     def get_lead(self, lead_id: str) -> dict[str, Any]:

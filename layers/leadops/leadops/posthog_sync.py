@@ -1,0 +1,104 @@
+"""ICP score -> PostHog person properties (seed 002: "We also sync the ICP score back into
+PostHog as the `icp_score` person property").
+
+Every ``lead.qualified`` event on the bus reaches the ICP-sync queue (an EventBridge rule); the
+worker looks up each lead's email, skips those whose score and tier PostHog already has, sends
+the rest in ONE request to PostHog's batch capture API as ``$set`` events, then remembers what
+it sent. Plain HTTP rather than the PostHog SDK: the SDK queues in a background thread, which
+loses events when a Lambda is frozen between invocations. Each event's ``uuid`` is derived from
+the email and the values, so a retried batch is de-duplicated by PostHog. Emails never reach
+the logs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from leadops.vendor_http import RETRYABLE_STATUSES, JsonPoster, VendorUnreachable
+
+_NAMESPACE = uuid.UUID("5f0c6b8e-3d1c-4e0a-9b7a-2b1d2c3e4f50")
+
+
+class PostHogError(Exception):
+    def __init__(self, message: str, status: int | None, retryable: bool) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+
+
+@dataclass(frozen=True, slots=True)
+class IcpUpdate:
+    email: str
+    icp_score: int
+    icp_tier: str
+    rulebook_version: str
+
+    @property
+    def event_uuid(self) -> str:
+        """The same for the same values: PostHog drops a retried duplicate."""
+        key = f"{self.email}|{self.icp_score}|{self.icp_tier}|{self.rulebook_version}"
+        return str(uuid.uuid5(_NAMESPACE, key))
+
+
+class PostHogClient:
+    def __init__(
+        self,
+        host: str,
+        project_api_key: str,
+        timeout_s: float = 5.0,
+        retries: int = 3,
+        backoff_factor: float = 0.5,
+    ) -> None:
+        parts = urlsplit(host)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("POSTHOG_HOST must be an http(s) URL such as https://us.i.posthog.com")
+        self.host = host.rstrip("/")
+        self._key = project_api_key
+        self._poster = JsonPoster(timeout_s, retries, backoff_factor)
+
+    def __repr__(self) -> str:  # never show the key
+        return f"PostHogClient({self.host!r})"
+
+    def send(self, updates: Iterable[IcpUpdate], now: datetime | None = None) -> int:
+        """One batch request setting ``icp_score`` and ``icp_tier``; returns the events sent."""
+        at = (now or datetime.now(UTC)).isoformat()
+        batch = [
+            {
+                "event": "$set",
+                "distinct_id": update.email,
+                "uuid": update.event_uuid,
+                "timestamp": at,
+                "properties": {
+                    "$set": {"icp_score": update.icp_score, "icp_tier": update.icp_tier}
+                },
+            }
+            for update in updates
+        ]
+        if not batch:
+            return 0
+        try:
+            status, _ = self._poster.post(
+                f"{self.host}/batch/", {"api_key": self._key, "batch": batch}, {}
+            )
+        except VendorUnreachable as exc:
+            raise PostHogError(f"posthog {exc}", None, True) from None
+        if status >= 300:
+            retryable = status in RETRYABLE_STATUSES
+            raise PostHogError(f"posthog answered {status}", status, retryable)
+        return len(batch)
+
+
+def updates_to_send(
+    wanted: dict[str, IcpUpdate], already_sent: dict[str, dict[str, Any]]
+) -> list[IcpUpdate]:
+    """Updates whose score or tier differs from what PostHog was last sent for that email."""
+    return [
+        update
+        for email, update in wanted.items()
+        if (already_sent.get(email) or {}).get("icp_score") != update.icp_score
+        or (already_sent.get(email) or {}).get("icp_tier") != update.icp_tier
+    ]
