@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from leadops.accounts_table import AccountsTable
 from leadops.ai_classifier import BedrockClassifier
 from leadops.api import build_resolver, guard_body, require_signature
 from leadops.demo_request import DemoRequests
@@ -35,6 +36,7 @@ demo_requests = DemoRequests(
     events=LeadEvents(os.environ["EVENT_BUS_NAME"]),
     clock=lambda: datetime.now(UTC),
     # Optional AI qualifier: on when a Bedrock model id is configured; the rules always run.
+    accounts=AccountsTable(os.environ["ACCOUNTS_TABLE"]),
     ai=BedrockClassifier(model_id)
     if (model_id := os.environ.get("AI_CLASSIFIER_MODEL_ID"))
     else None,

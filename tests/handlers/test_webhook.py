@@ -9,6 +9,8 @@ from typing import Any
 import boto3
 import pytest
 
+from leadops.accounts_table import AccountsTable
+from leadops.routing import AccountSnapshot
 from leadops.signature import sign
 from leadops_local.runtime import LocalFunction, environment
 from leadops_local.template import SamTemplate
@@ -71,8 +73,9 @@ def test_a_qualified_sales_lead_sees_the_scheduler_of_its_tae(
     assert stored["lead_id"] == answer["lead_id"]
     assert stored["owner_id"] == "tae-1"
     assert json.loads(stored["doc"])["answer"] == answer
-    signals = [item for item in _items(aws) if item["sk"].startswith("SIGNAL#")]
-    assert [signal["type"] for signal in signals] == ["demo_form"]
+    # The account (no import yet: its domain) has a demo_form routing signal: NB-1.
+    account = AccountsTable(aws.physical_name("AccountsTable")).get("acme-analytics.io")
+    assert [signal["type"] for signal in account.signals] == ["demo_form"]
     status, rep = call(leads_api, "GET", "/reps/tae-1")
     assert rep["assigned_count"] == 1
 
@@ -117,6 +120,19 @@ def test_the_rep_comes_from_the_leads_territory(
     company = {**SALES["company"], "country": "USA"}
     _, answer = deliver(webhook, {**SALES, "company": company})
     assert answer["owner"]["id"] == "amer-1"
+
+
+def test_the_demo_form_signal_goes_to_the_imported_account_of_the_domain(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest, aws: SamTemplate, load_function: Any
+) -> None:
+    accounts = AccountsTable(aws.physical_name("AccountsTable"))
+    imported = AccountSnapshot(account_id="acct-42", domain="acme-analytics.io", country="DE")
+    accounts.put_snapshots([imported])
+    add_rep(leads_api, "tae-1")
+    deliver(webhook, SALES)
+    assert [s["type"] for s in accounts.get("acct-42").signals] == ["demo_form"]
+    _, account = call(load_function("AccountsApiFunction"), "GET", "/accounts/acct-42")
+    assert account["signals"][0]["type"] == "demo_form"
 
 
 # --- lockout ------------------------------------------------------------------------------------

@@ -15,11 +15,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from leadops.signature import sign
-from leadops_local.provision import provision
 from leadops_local.runtime import LocalFunction, env_overrides
-from leadops_local.server import moto_server, serve
 from leadops_local.template import SamTemplate, TemplateError
+
+# boto3 and moto are imported where needed: `invoke` without --moto starts faster, and a
+# Ctrl-C while starting stops it quietly.
 
 
 def _shared_options(parser: argparse.ArgumentParser, top: bool) -> None:
@@ -112,6 +112,9 @@ def _invoke(template: SamTemplate, args: argparse.Namespace, extra: dict[str, An
     with contextlib.redirect_stdout(sys.stderr):
         try:
             if args.moto:
+                from leadops_local.provision import provision
+                from leadops_local.server import moto_server
+
                 with moto_server() as endpoint:
                     provision(template, endpoint)
                     result = function.invoke(event)
@@ -131,13 +134,24 @@ def _invoke(template: SamTemplate, args: argparse.Namespace, extra: dict[str, An
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line; returns the exit code (2: a usage or template error)."""
     args = _parser().parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:  # Ctrl-C before the server took over its signals
+        print("leadops_local: interrupted", file=sys.stderr)
+        return 0 if args.command == "start-api" else 130
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         pairs = [pair for item in args.parameter_overrides for pair in item.split()]
         if bad := [pair for pair in pairs if "=" not in pair]:
             raise UsageError(f"--parameter-overrides wants KEY=VALUE, not {bad[0]!r}")
         overrides = dict(pair.split("=", 1) for pair in pairs)
         if args.command == "sign":
+            from leadops.signature import sign
+
             at = args.timestamp if args.timestamp is not None else int(time.time())
             print(sign(args.body.read_bytes(), args.secret, at))
             return 0
@@ -147,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         template = SamTemplate.load(args.template, overrides)
         if args.command == "invoke":
             return _invoke(template, args, extra)
+        from leadops_local.server import serve
+
         return serve(
             template,
             args.host,

@@ -1,7 +1,8 @@
 """The accounts table: the only code that knows its key schema.
 
 Everything about one account shares the partition ``ACCT#<account_id>``, one item per writer so
-writers never overwrite each other's attributes:
+writers never overwrite each other's attributes (and ``DOMAIN#<domain>`` / ``ACCOUNT`` points
+from a company domain to its account, for the demo-request webhook):
 
 - ``SNAPSHOT``: the latest billing/usage snapshot (account import, BatchWriteItem)
 - ``SIGNAL#<at>#<type>``: one routing signal (signals API), removed by TTL after the window
@@ -73,6 +74,8 @@ def group_items(items: Iterable[dict[str, Any]], now: float) -> Iterator[Account
     group: list[dict[str, Any]] = []
     for item in items:
         pk = item["pk"]
+        if not pk.startswith("ACCT#"):
+            continue  # a domain pointer, not an account
         if pk != current and group:
             yield _record(current.removeprefix("ACCT#"), group, now)  # type: ignore[union-attr]
             group = []
@@ -127,21 +130,36 @@ class AccountsTable:
         )
 
     def put_snapshots(self, snapshots: list[AccountSnapshot]) -> int:
-        """Upsert snapshots in batches of 25, retrying unprocessed items; returns write calls."""
-        items = [
-            {
-                "PutRequest": {
-                    "Item": _typed(
-                        pk=_pk(snapshot.account_id),
-                        sk="SNAPSHOT",
-                        doc=snapshot.model_dump_json(exclude_none=True),
-                        domain=snapshot.domain,
-                    )
-                }
-            }
-            for snapshot in snapshots
-        ]
+        """Upsert snapshots (and their domain pointers) in batches of 25, retrying unprocessed
+        items; returns write calls."""
+        items = []
+        for snapshot in snapshots:
+            doc = snapshot.model_dump_json(exclude_none=True)
+            item = _typed(pk=_pk(snapshot.account_id), sk="SNAPSHOT", doc=doc)
+            items.append({"PutRequest": {"Item": item}})
+            if snapshot.domain:
+                pointer = _typed(**self.domain_key(snapshot.domain), account_id=snapshot.account_id)
+                items.append({"PutRequest": {"Item": pointer}})
         return self._batch_write(items)
+
+    # --- pieces of the webhook's own BatchGetItem and transaction ----------------------------
+    @staticmethod
+    def domain_key(domain: str) -> dict[str, str]:
+        return {"pk": f"DOMAIN#{domain.lower()}", "sk": "ACCOUNT"}
+
+    @staticmethod
+    def account_for(pointer: dict[str, Any] | None, account_key: str) -> str:
+        """The imported account a domain points to, or else the lead's account key itself."""
+        return str(pointer["account_id"]) if pointer else account_key
+
+    def signal_put(
+        self, account_id: str, kind: str, at: datetime, window_days: int
+    ) -> dict[str, Any]:
+        """A TransactWriteItems ``Put`` recording a signal (as ``add_signal`` would)."""
+        doc = json.dumps({"type": kind, "at": at.isoformat()}, separators=(",", ":"))
+        item = _typed(pk=_pk(account_id), sk=f"SIGNAL#{at.isoformat()}#{kind}", doc=doc,
+                      expires_at=int(at.timestamp()) + window_days * 86400)  # fmt: skip
+        return {"Put": {"TableName": self.name, "Item": item}}
 
     def put_routings(self, routings: dict[str, dict[str, Any]]) -> int:
         """Write changed routings (account id -> routing document) in batches of 25."""

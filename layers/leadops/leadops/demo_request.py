@@ -23,6 +23,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from leadops.accounts_table import AccountsTable
 from leadops.ai_classifier import BedrockClassifier
 from leadops.assignment import Rep, RepRole, pick
 from leadops.classification import Label, Verdict, classify
@@ -56,12 +57,14 @@ class DemoRequests:
     events: LeadEvents
     clock: Callable[[], datetime]
     ai: BedrockClassifier | None = None
+    accounts: AccountsTable | None = None  # where routing signals go (the accounts table)
 
     def handle(self, submission: FormSubmission) -> dict[str, Any]:
         lead_id = lead_id_for(submission.submission_id)
         lead = self.scorer.normaliser.lead(submission)
         account = account_key(submission.email, lead.email_kind, submission.company.domain)
-        intake = self.table.read_intake(lead_id, account)
+        domain = (self.accounts.name, self.accounts.domain_key(account)) if self.accounts else None
+        intake = self.table.read_intake(lead_id, account, domain)
         if intake.lead is not None:
             logger.info("replayed submission", extra={"lead_id": lead_id})
             return _stored_answer(intake.lead)
@@ -86,7 +89,12 @@ class DemoRequests:
             self.tickets.send(_ticket(submission, lead_id))
             return self._store(decision, submission, lead, account, now)
         self._qualify(decision, submission, lead, intake, now)
-        answer = self._store(decision, submission, lead, account, now, signal="demo_form")
+        signal = []
+        if self.accounts is not None:  # seed NB-1: "completed the book a demo form"
+            routed_as = self.accounts.account_for(next(iter(intake.other), None), account)
+            window = self.rulebook.routing.signal_window_days
+            signal.append(self.accounts.signal_put(routed_as, "demo_form", now, window))
+        answer = self._store(decision, submission, lead, account, now, sales=True, also=signal)
         self._announce(answer, decision)
         return answer
 
@@ -135,7 +143,8 @@ class DemoRequests:
         now: datetime,
         *,
         expires: datetime | None = None,
-        signal: str | None = None,
+        sales: bool = False,
+        also: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         answer = decision.answer()
         record = {
@@ -156,9 +165,9 @@ class DemoRequests:
                 received_at=now,
                 account=account,
                 owner_id=decision.owner.rep_id if decision.owner else None,
-                profile=_profile(submission.company) if signal else None,
-                signal=signal,
+                profile=_profile(submission.company) if sales else None,  # enrichment memory
                 expires_at=int(expires.timestamp()) if expires else None,
+                also=also,
             )
         except AlreadyStored:
             # A concurrent delivery of the same submission won: answer as it did.

@@ -5,7 +5,6 @@ Single-table design (partition key ``pk``, sort key ``sk``, one GSI, TTL on ``ex
 - lead: ``LEAD#<lead_id>`` / ``LEAD`` - the decision; gsi1 ``LEADS#<day>`` by received time
 - account profile: ``ACCOUNT#<key>`` / ``PROFILE`` - company data last seen, customer flag
 - account lockout: ``ACCOUNT#<key>`` / ``LOCKOUT`` - ``locked_until``; TTL removes it later
-- account signal: ``ACCOUNT#<key>`` / ``SIGNAL#<at>#<type>`` - routing signals
 - rep: ``REP#<rep_id>`` / ``REP`` - the rep, ``assigned_count``; gsi1 ``REPS`` lists them
 - pool: ``POOL#<role>#<territory>`` / ``POOL`` - its reps and the round-robin ``position``
 
@@ -63,6 +62,7 @@ class Intake:
     lead: dict[str, Any] | None
     profile: dict[str, Any] | None
     lockout: dict[str, Any] | None
+    other: list[dict[str, Any]]  # items of another table asked for in the same call
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,18 +80,32 @@ class LeadsTable:
         return aws.client("dynamodb")
 
     # --- webhook -------------------------------------------------------------------------------
-    def read_intake(self, lead_id: str, account: str) -> Intake:
-        """One BatchGetItem: the lead (replay?), the account's profile and lockout."""
+    def read_intake(
+        self, lead_id: str, account: str, other: tuple[str, dict[str, str]] | None = None
+    ) -> Intake:
+        """One BatchGetItem: the lead (replay?), the account's profile and lockout, and
+        ``other`` (a table name and a key of it) in the same call."""
         keys = [
             _key(f"LEAD#{lead_id}", "LEAD"),
             _key(f"ACCOUNT#{account}", "PROFILE"),
             _key(f"ACCOUNT#{account}", "LOCKOUT"),
         ]
-        found = {(item["pk"], item["sk"]): item for item in self._batch_get(keys, consistent=True)}
+        request: dict[str, Any] = {self.name: {"Keys": keys, "ConsistentRead": True}}
+        if other is not None:
+            table, key = other
+            request[table] = {"Keys": [{k: {"S": v} for k, v in key.items()}]}
+        answers: dict[str, list[dict[str, Any]]] = {}
+        while request:
+            answer = self._db.batch_get_item(RequestItems=request)
+            for table, items in answer["Responses"].items():
+                answers.setdefault(table, []).extend(_plain(item) for item in items)
+            request = answer.get("UnprocessedKeys") or {}
+        found = {(item["pk"], item["sk"]): item for item in answers.get(self.name, [])}
         return Intake(
             lead=found.get((f"LEAD#{lead_id}", "LEAD")),
             profile=found.get((f"ACCOUNT#{account}", "PROFILE")),
             lockout=found.get((f"ACCOUNT#{account}", "LOCKOUT")),
+            other=answers.get(other[0], []) if other else [],
         )
 
     def take_position(self, role: RepRole, territory: str, count: int = 1) -> Pool:
@@ -126,10 +140,11 @@ class LeadsTable:
         account: str,
         owner_id: str | None,
         profile: dict[str, Any] | None,
-        signal: str | None,
         expires_at: int | None = None,
+        also: list[dict[str, Any]] | None = None,
     ) -> None:
-        """Write the lead and its side effects in one transaction; the lead only if new."""
+        """Write the lead and its side effects in one transaction; the lead only if new.
+        ``also``: more transaction items (another table's), written with it or not at all."""
         at = received_at.isoformat()
         writes: list[dict[str, Any]] = [
             {
@@ -178,18 +193,7 @@ class LeadsTable:
                     }
                 }
             )
-        if signal is not None:
-            writes.append(
-                {
-                    "Put": {
-                        "TableName": self.name,
-                        "Item": {
-                            **_key(f"ACCOUNT#{account}", f"SIGNAL#{at}#{signal}"),
-                            **_item(type=signal, at=at, lead_id=lead_id),
-                        },
-                    }
-                }
-            )
+        writes.extend(also or [])
         try:
             self._db.transact_write_items(TransactItems=writes)
         except ClientError as error:
