@@ -29,6 +29,7 @@ scorer = Scorer(rulebook)
 accounts = AccountsTable(os.environ["ACCOUNTS_TABLE"])
 leads = LeadsTable(os.environ["LEADS_TABLE"])
 tasks = TaskQueue(os.environ["SWEEP_QUEUE_URL"])
+page_size = int(os.environ.get("SWEEP_PAGE_SIZE", "500"))
 
 
 def sweep(record: SQSRecord, lambda_context: LambdaContext) -> None:
@@ -36,7 +37,7 @@ def sweep(record: SQSRecord, lambda_context: LambdaContext) -> None:
     task = SweepTask.model_validate_json(record.body)
     routing = AccountRouting(rulebook, scorer, leads, datetime.now(UTC))
     time_left = lambda_context.get_remaining_time_in_millis
-    stats, rest = run_segment(task, accounts, routing, time_left)
+    stats, rest = run_segment(task, accounts, routing, time_left, page_size=page_size)
     if rest is not None:
         tasks.send_all([rest.model_dump_json()])
     logger.info(

@@ -1,5 +1,6 @@
 """Accounts API and the routing sweep through the real handlers on moto."""
 
+import dataclasses
 import json
 from collections import Counter
 from datetime import UTC, date, datetime
@@ -16,6 +17,7 @@ from leadops.routing import AccountSnapshot
 from leadops.rulebook import load_rulebook
 from leadops.scoring import Scorer
 from leadops.sweep import SweepTask, run_segment
+from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
 from tests.helpers import FunctionUnderTest, add_rep, call
 
@@ -177,3 +179,19 @@ def test_a_segment_too_big_for_one_invocation_continues(
     assert seen == 60
     assert hops > 5  # one page per invocation: every page handed on as a continuation
     assert accounts.get("a0000").routing["rule"] == "PLS-1"
+
+
+def test_the_worker_hands_on_a_continuation_when_its_time_runs_short(
+    api: FunctionUnderTest, accounts: AccountsTable, aws: SamTemplate
+) -> None:
+    """Through the real planner and worker: a worker whose Lambda has ~1 s left sweeps one page
+    and queues the rest of its segment; draining the queue still routes every account."""
+    accounts.put_snapshots(_snapshots(1_200))  # ~300 a segment: more than one page of 200
+    short = dataclasses.replace(aws.function("SweepWorkerFunction"), timeout=1)
+    worker = LocalFunction(short, {"SWEEP_PAGE_SIZE": "200"})
+    planner = LocalFunction(aws.function("SweepPlannerFunction"))
+    planner.invoke(json.loads((aws.root / "events" / "sweep_planner.json").read_text()))
+    handled = _drain(aws, worker)
+    assert handled > 4  # the 4 segment tasks and their continuations
+    routed = [accounts.get(f"a{i:04}").routing for i in range(0, 1_200, 3)]
+    assert all(r is not None and r["rule"] == "PLS-1" for r in routed)

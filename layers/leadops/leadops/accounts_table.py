@@ -19,13 +19,15 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from leadops import aws
 from leadops.errors import NotFound
-from leadops.routing import AccountSnapshot
+
+if TYPE_CHECKING:  # imported where used: the webhook needs this module, not the routing rules
+    from leadops.routing import AccountSnapshot
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -55,6 +57,8 @@ class AccountRecord:
 
 
 def _record(account_id: str, items: list[dict[str, Any]], now: float) -> AccountRecord:
+    from leadops.routing import AccountSnapshot
+
     record = AccountRecord(account_id)
     for item in items:
         sk = item["sk"]
