@@ -47,6 +47,7 @@ GOALS = {
     "rule_evaluation_accounts_per_s": 100_000,
     "sweep_changed_accounts_per_write_call": 24,  # 25 a call, but each segment's last is partial
     "sweep_rerun_write_calls": 0,
+    "sweep_worker_peak_mb_100000_accounts": 256,
 }
 
 COUNTRIES = ["United Kingdom", "USA", "Germany", "India", "Brazil", "Poland", "Japan", "Spain"]
@@ -264,6 +265,7 @@ def main() -> None:
     results |= webhook.aws_calls(template)
     results |= routing.rule_evaluation()
     results |= sweep.sweep_calls(template)
+    results |= sweep.sweep_memory()
     _report(results)
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"\nwritten to {RESULTS.relative_to(ROOT)}")

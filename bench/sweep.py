@@ -75,3 +75,65 @@ def sweep_calls(template: SamTemplate, count: int = 10_000, segments: int = 4) -
         "sweep_round_robin_updates_per_10000_accounts": first["UpdateItem"] * 10_000 / count,
         "sweep_rerun_write_calls": again["BatchWriteItem"] + again["UpdateItem"],
     }
+
+
+class _SyntheticAccounts:
+    """An accounts table of ``count`` accounts made up page by page: what a worker holds in
+    memory is then the worker's own, not a fake database's."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.written = 0
+
+    def scan_segment(self, segment: int, total: int, start_key: Any, page_size: int) -> Any:
+        from leadops.accounts_table import AccountRecord, ScanPage
+
+        start = int(start_key["n"]) if start_key else 0
+        end = min(start + page_size, self.count)
+        records = [
+            AccountRecord(f"a{i}", snapshot=account)
+            for i, (account, _, _) in zip(
+                range(start, end), sample_accounts(end - start, seed=start), strict=False
+            )
+        ]
+        return ScanPage(records, {"n": end} if end < self.count else None, read_calls=1)
+
+    def put_routings(self, routings: dict[str, dict[str, Any]]) -> int:
+        self.written += len(routings)
+        return 1
+
+
+class _NoPoolWrites:
+    """Round-robin slots without DynamoDB (one active rep per pool)."""
+
+    def take_position(self, role: RepRole, territory: str, count: int = 1) -> Any:
+        from leadops.leads_table import Pool
+
+        rep = Rep(rep_id="r", name="r", email="r@s.io", role=role, team="t",
+                  territory=territory, weight=1)  # fmt: skip
+        return Pool(reps=[rep], position=0)
+
+    def pool_reps(self, role: RepRole, territory: str) -> list[Rep]:
+        return self.take_position(role, territory).reps  # type: ignore[no-any-return]
+
+
+def sweep_memory(count: int = 100_000) -> dict[str, float]:
+    """Peak Python memory of one worker sweeping ``count`` accounts (tracemalloc), beside the
+    peak for a tenth as many: flat means the same."""
+    import tracemalloc
+
+    rulebook = load_rulebook()
+    peaks = {}
+    for n in (count // 10, count):
+        accounts = _SyntheticAccounts(n)
+        routing = AccountRouting(rulebook, Scorer(rulebook), _NoPoolWrites(), datetime.now(UTC))  # type: ignore[arg-type]
+        tracemalloc.start()
+        rest: Any = plan("memory", 1)[0]
+        while rest is not None:
+            _, rest = run_segment(rest, accounts, routing, lambda: 10**9)  # type: ignore[arg-type]
+        peaks[n] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    return {
+        "sweep_worker_peak_mb_100000_accounts": peaks[count],
+        "sweep_worker_peak_mb_10000_accounts": peaks[count // 10],
+    }
