@@ -3,7 +3,8 @@
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -106,19 +107,47 @@ def add_rep(api: FunctionUnderTest, rep_id: str, **fields: Any) -> None:
     assert status == 200, answer
 
 
+AwsCall = Callable[[Any, str, dict[str, Any]], Any]  # (client, operation, params) -> answer
+
+
+@contextmanager
+def intercepting_aws(around: Callable[[AwsCall, Any, str, dict[str, Any]], Any]) -> Iterator[None]:
+    """Every AWS API call made inside goes through ``around(call, client, operation, params)``
+    (botocore's one entry point), so tests can count, serialise or fail calls."""
+    original: AwsCall = botocore.client.BaseClient._make_api_call
+
+    def intercepted(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        return around(original, self, operation, params)
+
+    botocore.client.BaseClient._make_api_call = intercepted  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
 @contextmanager
 def serialised_moto() -> Iterator[None]:
     """moto's backends are not thread-safe: one AWS call at a time, so these tests check our
     use of DynamoDB (one atomic update per slot), not moto's internals."""
     lock = threading.Lock()
-    original = botocore.client.BaseClient._make_api_call
 
-    def one_at_a_time(self: Any, operation: str, params: dict[str, Any]) -> Any:
+    def one_at_a_time(call: AwsCall, client: Any, operation: str, params: dict[str, Any]) -> Any:
         with lock:
-            return original(self, operation, params)
+            return call(client, operation, params)
 
-    botocore.client.BaseClient._make_api_call = one_at_a_time  # type: ignore[method-assign]
-    try:
+    with intercepting_aws(one_at_a_time):
         yield
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def counting_aws() -> Iterator[Counter[str]]:
+    """AWS calls made inside, by operation."""
+    calls: Counter[str] = Counter()
+
+    def count(call: AwsCall, client: Any, operation: str, params: dict[str, Any]) -> Any:
+        calls[operation] += 1
+        return call(client, operation, params)
+
+    with intercepting_aws(count):
+        yield calls

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import boto3
-import botocore.client
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
@@ -24,6 +23,7 @@ from tests.helpers import (
     FunctionUnderTest,
     add_rep,
     http_event,
+    intercepting_aws,
     serialised_moto,
     signed,
 )
@@ -184,18 +184,13 @@ def failing(operation: str, code: str = "ProvisionedThroughputExceededException"
     """``operation`` fails (after botocore's own retries) every time while inside."""
     from botocore.exceptions import ClientError
 
-    original = botocore.client.BaseClient._make_api_call
-
-    def maybe_fail(self: Any, name: str, params: dict[str, Any]) -> Any:
+    def maybe_fail(call: Any, client: Any, name: str, params: dict[str, Any]) -> Any:
         if name == operation:
             raise ClientError({"Error": {"Code": code, "Message": "injected"}}, name)
-        return original(self, name, params)
+        return call(client, name, params)
 
-    botocore.client.BaseClient._make_api_call = maybe_fail  # type: ignore[method-assign]
-    try:
+    with intercepting_aws(maybe_fail):
         yield
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
 def _lead_items(aws: SamTemplate) -> list[dict[str, Any]]:

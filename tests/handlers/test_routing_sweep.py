@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import boto3
-import botocore.client
 import pytest
 
 from leadops.account_routing import AccountRouting
@@ -19,7 +18,7 @@ from leadops.scoring import Scorer
 from leadops.sweep import SweepTask, run_segment
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
-from tests.helpers import FunctionUnderTest, add_rep, call
+from tests.helpers import FunctionUnderTest, add_rep, call, counting_aws
 
 PLS1 = {"mrr": 800, "employees": 120, "user_count": 12, "country": "DE",
         "paying_since": date(2025, 1, 1).isoformat()}  # fmt: skip
@@ -122,17 +121,6 @@ def _drain(aws: SamTemplate, worker: FunctionUnderTest) -> int:
     return handled
 
 
-def _writes() -> tuple[Counter[str], Any]:
-    calls: Counter[str] = Counter()
-    original = botocore.client.BaseClient._make_api_call
-
-    def counting(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        calls[operation] += 1
-        return original(self, operation, params)
-
-    return calls, counting
-
-
 def test_a_scheduled_sweep_routes_every_account_and_a_rerun_writes_nothing(
     api: FunctionUnderTest,
     accounts: AccountsTable,
@@ -154,10 +142,9 @@ def test_a_scheduled_sweep_routes_every_account_and_a_rerun_writes_nothing(
         if r and r["team"] == "product_led" and r["territory"] == "EMEA"
     )
 
-    calls, counting = _writes()
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counting)
-    planner.invoke(scheduled)
-    _drain(aws, worker)
+    with counting_aws() as calls:
+        planner.invoke(scheduled)
+        _drain(aws, worker)
     assert calls["BatchWriteItem"] == 0
     assert calls["UpdateItem"] == 0
 

@@ -21,29 +21,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
 from leadops import aws
+from leadops.dynamodb import batch_write, plain, typed
 from leadops.errors import NotFound
 
 if TYPE_CHECKING:  # imported where used: the webhook needs this module, not the routing rules
     from leadops.routing import AccountSnapshot
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-BATCH_LIMIT = 25  # BatchWriteItem's maximum
-
 
 def _pk(account_id: str) -> str:
     return f"ACCT#{account_id}"
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
-
-
-def _typed(**attributes: Any) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in attributes.items() if v is not None}
 
 
 @dataclass
@@ -114,7 +101,7 @@ class AccountsTable:
             ExpressionAttributeValues={":pk": {"S": _pk(account_id)}},
             ConsistentRead=True,
         ):
-            items.extend(_plain(item) for item in page["Items"])
+            items.extend(plain(item) for item in page["Items"])
         if not items:
             raise NotFound("account", account_id)
         return _record(account_id, items, time.time())
@@ -125,7 +112,7 @@ class AccountsTable:
         doc = json.dumps({**signal, "at": at.isoformat()}, separators=(",", ":"))
         self._db.put_item(
             TableName=self.name,
-            Item=_typed(
+            Item=typed(
                 pk=_pk(account_id),
                 sk=f"SIGNAL#{at.isoformat()}#{signal['type']}",
                 doc=doc,
@@ -139,10 +126,10 @@ class AccountsTable:
         items = []
         for snapshot in snapshots:
             doc = snapshot.model_dump_json(exclude_none=True)
-            item = _typed(pk=_pk(snapshot.account_id), sk="SNAPSHOT", doc=doc)
+            item = typed(pk=_pk(snapshot.account_id), sk="SNAPSHOT", doc=doc)
             items.append({"PutRequest": {"Item": item}})
             if snapshot.domain:
-                pointer = _typed(**self.domain_key(snapshot.domain), account_id=snapshot.account_id)
+                pointer = typed(**self.domain_key(snapshot.domain), account_id=snapshot.account_id)
                 items.append({"PutRequest": {"Item": pointer}})
         return self._batch_write(items)
 
@@ -161,7 +148,7 @@ class AccountsTable:
     ) -> dict[str, Any]:
         """A TransactWriteItems ``Put`` recording a signal (as ``add_signal`` would)."""
         doc = json.dumps({"type": kind, "at": at.isoformat()}, separators=(",", ":"))
-        item = _typed(pk=_pk(account_id), sk=f"SIGNAL#{at.isoformat()}#{kind}", doc=doc,
+        item = typed(pk=_pk(account_id), sk=f"SIGNAL#{at.isoformat()}#{kind}", doc=doc,
                       expires_at=int(at.timestamp()) + window_days * 86400)  # fmt: skip
         return {"Put": {"TableName": self.name, "Item": item}}
 
@@ -170,7 +157,7 @@ class AccountsTable:
         items = [
             {
                 "PutRequest": {
-                    "Item": _typed(
+                    "Item": typed(
                         pk=_pk(account_id),
                         sk="ROUTING",
                         doc=json.dumps(routing, separators=(",", ":")),
@@ -182,18 +169,7 @@ class AccountsTable:
         return self._batch_write(items)
 
     def _batch_write(self, requests: list[dict[str, Any]]) -> int:
-        calls = 0
-        for start in range(0, len(requests), BATCH_LIMIT):
-            pending = requests[start : start + BATCH_LIMIT]
-            delay = 0.05
-            while pending:
-                answer = self._db.batch_write_item(RequestItems={self.name: pending})
-                calls += 1
-                pending = answer.get("UnprocessedItems", {}).get(self.name, [])
-                if pending:  # throttled: back off, then retry only what was not written
-                    time.sleep(delay)
-                    delay = min(delay * 2, 2.0)
-        return calls
+        return batch_write(self.name, requests)
 
     def scan_segment(
         self,
@@ -212,7 +188,7 @@ class AccountsTable:
         if start_key:
             request["ExclusiveStartKey"] = start_key
         answer = self._db.scan(**request)
-        items = [_plain(item) for item in answer["Items"]]
+        items = [plain(item) for item in answer["Items"]]
         last_key = answer.get("LastEvaluatedKey")
         if last_key and items:
             # The page may end inside an account: hold its items back for the next page.

@@ -20,15 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from leadops import aws
 from leadops.assignment import Rep, RepRole, pool_key
+from leadops.dynamodb import batch_write, plain, typed
 from leadops.errors import NotFound
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 def lead_id_for(submission_id: str) -> str:
@@ -37,18 +34,6 @@ def lead_id_for(submission_id: str) -> str:
 
 def _key(pk: str, sk: str) -> dict[str, Any]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
-
-
-def _item(**attributes: Any) -> dict[str, Any]:
-    return {
-        name: _serializer.serialize(value)
-        for name, value in attributes.items()
-        if value is not None
-    }
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
 
 
 class AlreadyStored(Exception):
@@ -98,7 +83,7 @@ class LeadsTable:
         while request:
             answer = self._db.batch_get_item(RequestItems=request)
             for table, items in answer["Responses"].items():
-                answers.setdefault(table, []).extend(_plain(item) for item in items)
+                answers.setdefault(table, []).extend(plain(item) for item in items)
             request = answer.get("UnprocessedKeys") or {}
         found = {(item["pk"], item["sk"]): item for item in answers.get(self.name, [])}
         return Intake(
@@ -119,7 +104,7 @@ class LeadsTable:
             ExpressionAttributeValues={":count": {"N": str(count)}},
             ReturnValues="ALL_NEW",
         )
-        pool = _plain(answer["Attributes"])
+        pool = plain(answer["Attributes"])
         reps = [Rep.model_validate_json(doc) for doc in (pool.get("reps") or {}).values()]
         return Pool(reps=reps, position=int(pool["position"]) - count)
 
@@ -128,7 +113,7 @@ class LeadsTable:
         answer = self._db.get_item(
             TableName=self.name, Key=_key(f"POOL#{pool_key(role, territory)}", "POOL")
         )
-        docs = _plain(answer.get("Item", {})).get("reps") or {}
+        docs = plain(answer.get("Item", {})).get("reps") or {}
         return [Rep.model_validate_json(doc) for doc in docs.values()]
 
     def save_lead(
@@ -152,7 +137,7 @@ class LeadsTable:
                     "TableName": self.name,
                     "Item": {
                         **_key(f"LEAD#{lead_id}", "LEAD"),
-                        **_item(
+                        **typed(
                             lead_id=lead_id,
                             account=account,
                             received_at=at,
@@ -187,7 +172,7 @@ class LeadsTable:
                         "TableName": self.name,
                         "Key": _key(f"ACCOUNT#{account}", "PROFILE"),
                         "UpdateExpression": "SET company = :company, updated_at = :at",
-                        "ExpressionAttributeValues": _item(
+                        "ExpressionAttributeValues": typed(
                             **{":company": profile["company"], ":at": at}
                         ),
                     }
@@ -220,14 +205,10 @@ class LeadsTable:
         """What PostHog now has for each email (BatchWriteItem, 25 at a time)."""
         requests = [
             {"PutRequest": {"Item": {**_key(f"ICPSYNC#{email}", "ICPSYNC"),
-                                     **_item(icp_score=score, icp_tier=tier, at=at.isoformat())}}}
+                                     **typed(icp_score=score, icp_tier=tier, at=at.isoformat())}}}
             for email, (score, tier) in sent.items()
         ]  # fmt: skip
-        for start in range(0, len(requests), 25):
-            pending = requests[start : start + 25]
-            while pending:
-                answer = self._db.batch_write_item(RequestItems={self.name: pending})
-                pending = answer.get("UnprocessedItems", {}).get(self.name, [])
+        batch_write(self.name, requests)
 
     def _batch_get(
         self, keys: list[dict[str, Any]], consistent: bool = False
@@ -239,7 +220,7 @@ class LeadsTable:
             request: dict[str, Any] = {self.name: chunk}
             while request:
                 answer = self._db.batch_get_item(RequestItems=request)
-                found.extend(_plain(item) for item in answer["Responses"].get(self.name, []))
+                found.extend(plain(item) for item in answer["Responses"].get(self.name, []))
                 request = answer.get("UnprocessedKeys") or {}
         return found
 
@@ -250,7 +231,7 @@ class LeadsTable:
         )
         if "Item" not in answer:
             raise NotFound("lead", lead_id)
-        return _plain(answer["Item"])
+        return plain(answer["Item"])
 
     def disqualify(
         self, lead_id: str, account: str, reason: str, at: datetime, until: datetime
@@ -265,7 +246,7 @@ class LeadsTable:
                         "UpdateExpression": "SET disqualified_at = :at, "
                         "disqualified_reason = :reason",
                         "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeValues": _item(
+                        "ExpressionAttributeValues": typed(
                             **{":at": at.isoformat(), ":reason": reason}
                         ),
                     }
@@ -275,7 +256,7 @@ class LeadsTable:
                         "TableName": self.name,
                         "Item": {
                             **_key(f"ACCOUNT#{account}", "LOCKOUT"),
-                            **_item(
+                            **typed(
                                 account=account,
                                 lead_id=lead_id,
                                 reason=reason,
@@ -302,7 +283,7 @@ class LeadsTable:
                 Key=_key(f"LEAD#{lead_id}", "LEAD"),
                 UpdateExpression=expression,
                 ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=_item(**values),
+                ExpressionAttributeValues=typed(**values),
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
@@ -322,7 +303,7 @@ class LeadsTable:
                     "Key": _key(f"REP#{rep.rep_id}", "REP"),
                     "UpdateExpression": "SET doc = :doc, pool_pk = :pool, "
                     "gsi1pk = :reps, gsi1sk = :id",
-                    "ExpressionAttributeValues": _item(
+                    "ExpressionAttributeValues": typed(
                         **{":doc": doc, ":pool": new_pool, ":reps": "REPS", ":id": rep.rep_id}
                     ),
                 }
@@ -355,12 +336,12 @@ class LeadsTable:
             Key=_key(new_pool, "POOL"),
             UpdateExpression="SET reps.#rep = :doc",
             ExpressionAttributeNames={"#rep": rep.rep_id},
-            ExpressionAttributeValues=_item(**{":doc": doc}),
+            ExpressionAttributeValues=typed(**{":doc": doc}),
         )
 
     def _get_rep_item(self, rep_id: str) -> dict[str, Any] | None:
         answer = self._db.get_item(TableName=self.name, Key=_key(f"REP#{rep_id}", "REP"))
-        return _plain(answer["Item"]) if "Item" in answer else None
+        return plain(answer["Item"]) if "Item" in answer else None
 
     def get_rep(self, rep_id: str) -> tuple[Rep, int]:
         item = self._get_rep_item(rep_id)
@@ -380,7 +361,7 @@ class LeadsTable:
         )
         for page in pages:
             for raw in page["Items"]:
-                item = _plain(raw)
+                item = plain(raw)
                 found.append(
                     (Rep.model_validate_json(item["doc"]), int(item.get("assigned_count", 0)))
                 )

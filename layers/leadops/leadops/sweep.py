@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadops.account_routing import AccountRouting
-from leadops.accounts_table import BATCH_LIMIT, AccountsTable
+from leadops.accounts_table import AccountsTable
+from leadops.dynamodb import BATCH_LIMIT
 
 
 class SweepTask(BaseModel):
