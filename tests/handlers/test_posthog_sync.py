@@ -105,3 +105,34 @@ def test_the_event_uuid_makes_retries_idempotent() -> None:
     assert first.event_uuid == IcpUpdate("a@acme.io", 12, "high", "v1").event_uuid
     assert first.event_uuid != IcpUpdate("a@acme.io", 11, "low", "v1").event_uuid
     assert json.dumps(first.event_uuid)
+
+
+def test_a_posthog_that_hangs_past_the_timeout_is_a_retryable_failure() -> None:
+    """Timed out, retried, then a retryable error: the worker reports the batch failed (and
+    SQS retries it); the hanging request is released so nothing answers late."""
+    import threading
+    import time
+
+    from werkzeug import Request, Response
+
+    from leadops.posthog_sync import IcpUpdate, PostHogClient, PostHogError
+
+    release = threading.Event()
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+
+    def hang(request: Request) -> Response:
+        release.wait(2)
+        return Response("{}", status=200, content_type="application/json")
+
+    server.expect_request("/batch/", method="POST").respond_with_handler(hang)
+    try:
+        client = PostHogClient(server.url_for("").rstrip("/"), KEY, timeout_s=0.2, retries=1)
+        started = time.monotonic()
+        with pytest.raises(PostHogError) as raised:
+            client.send([IcpUpdate("a@acme.io", 12, "high", "v1")])
+        assert raised.value.retryable
+        assert time.monotonic() - started < 1.5
+    finally:
+        release.set()
+        server.stop()
