@@ -126,6 +126,21 @@ def intercepting_aws(around: Callable[[AwsCall, Any, str, dict[str, Any]], Any])
         botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
 
 
+def container_per_thread(function: FunctionUnderTest) -> Callable[[dict[str, Any]], Any]:
+    """Invoke ``function`` with one warm container (its own import of the handler module) per
+    thread: Lambda never runs two requests in one container at once, and Powertools' resolver
+    keeps the current request on the app object. Apply ``function.env`` around the threads."""
+    local = threading.local()
+
+    def invoke(event: dict[str, Any]) -> Any:
+        if not hasattr(local, "container"):
+            local.container = LocalFunction(function.function)
+            local.handler = local.container.handler()
+        return local.handler(event, local.container.context())
+
+    return invoke
+
+
 @contextmanager
 def serialised_moto() -> Iterator[None]:
     """moto's backends are not thread-safe: one AWS call at a time, so these tests check our

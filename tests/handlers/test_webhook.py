@@ -20,6 +20,7 @@ from tests.helpers import (
     FunctionUnderTest,
     add_rep,
     call,
+    container_per_thread,
     deliver,
     http_event,
     serialised_moto,
@@ -231,13 +232,13 @@ def test_concurrent_deliveries_store_one_lead(
 ) -> None:
     add_rep(leads_api, "tae-1")
     raw = json.dumps(SALES)
-    handler = webhook.handler()
+    invoke = container_per_thread(webhook)
 
     def one_delivery(_: int) -> dict[str, Any]:
         event = http_event("POST", "/webhooks/demo-request", raw, headers=signed(raw))
-        return json.loads(handler(event, webhook.context())["body"])
+        return json.loads(invoke(event)["body"])
 
-    # Truly concurrent: eight threads in the handler at once (as eight Lambda containers).
+    # Truly concurrent: eight threads at once, each its own warm Lambda container.
     with environment(webhook.env), serialised_moto(), ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(one_delivery, range(16)))
     assert {json.dumps(answer, sort_keys=True) for answer in answers} == {
