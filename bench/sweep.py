@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
-import botocore.client
+from calls import counting_aws
 from moto import mock_aws
 from routing import sample_accounts
 
@@ -25,23 +25,13 @@ from leadops_local.template import SamTemplate
 
 
 def _sweep(accounts: AccountsTable, routing: AccountRouting, segments: int) -> Counter[str]:
-    calls: Counter[str] = Counter()
-    original = botocore.client.BaseClient._make_api_call
-
-    def counting(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        calls[operation] += 1
-        return original(self, operation, params)
-
-    botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
-    try:
+    with counting_aws() as calls:
         for task in plan("bench", segments):
             rest: Any = task
             while rest is not None:
                 stats, rest = run_segment(rest, accounts, routing, lambda: 10**9)
                 calls["changed"] += stats.changed
                 calls["accounts"] += stats.accounts
-    finally:
-        botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
     return calls
 
 

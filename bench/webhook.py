@@ -7,13 +7,12 @@ import contextlib
 import json
 import os
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import botocore.client
 from aws_lambda_powertools.utilities import parameters
+from calls import counting_aws
 from moto import mock_aws
 
 import leadops.aws
@@ -108,13 +107,6 @@ def cpu_per_submission(template: SamTemplate, count: int = 2_000) -> dict[str, f
 
 def aws_calls(template: SamTemplate) -> dict[str, float]:
     """Every AWS API call the webhook makes, counted at botocore, on moto."""
-    calls: Counter[str] = Counter()
-    original = botocore.client.BaseClient._make_api_call
-
-    def counting(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        calls[operation] += 1
-        return original(self, operation, params)
-
     os.environ["LEADOPS_LOCAL_SECRET_WebhookSecret"] = SECRET  # noqa: SIM112 - logical id
     leadops.aws.client.cache_clear()
     with mock_aws(), _quiet():
@@ -124,16 +116,13 @@ def aws_calls(template: SamTemplate) -> dict[str, float]:
         api.invoke(_event(template, "PUT", "/reps/grace", REP))
         warm = _event(template, "POST", "/webhooks/demo-request", {**BODY, "submission_id": "w"})
         webhook.invoke(warm)  # the secret is fetched once per container, then cached
-        botocore.client.BaseClient._make_api_call = counting  # type: ignore[method-assign]
-        try:
-            event = _event(template, "POST", "/webhooks/demo-request", BODY)
+        event = _event(template, "POST", "/webhooks/demo-request", BODY)
+        with counting_aws() as calls:
             webhook.invoke(event)
             sales = dict(calls)
             calls.clear()
             webhook.invoke(event)
             replay = dict(calls)
-        finally:
-            botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
     leadops.aws.client.cache_clear()
     print(f"  AWS calls per sales submission: {sales}")
     print(f"  AWS calls per replay: {replay}")
