@@ -19,3 +19,30 @@ def test_ruff_is_clean(command: list[str]) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "app", sorted(ROOT.glob("functions/*/app.py")), ids=lambda p: p.parent.name
+)
+def test_every_function_holds_gc_off_during_init_and_freezes_after(app: Path) -> None:
+    """leadops.coldstart must be the first import (before Powertools and pydantic load) and
+    ``coldstart.ready()`` the last statement, or collection stays off for the container's life."""
+    import ast
+
+    body = ast.parse(app.read_text(encoding="utf-8")).body
+    statements = [node for node in body if not isinstance(node, ast.Expr | ast.Constant)]
+    first = next(node for node in body if isinstance(node, ast.Import | ast.ImportFrom))
+    assert isinstance(first, ast.ImportFrom)
+    assert (first.module, [a.name for a in first.names]) == ("leadops", ["coldstart"])
+    last = body[-1]
+    assert isinstance(last, ast.Expr)
+    assert ast.unparse(last) == "coldstart.ready()"
+    assert statements  # the module does something between the two
+
+
+def test_no_function_loads_boto3_at_init() -> None:
+    """The SDK loads with the first AWS call (leadops.aws), not in the init of every function."""
+    for app in ROOT.glob("functions/*/app.py"):
+        text = app.read_text(encoding="utf-8")
+        assert "import boto3" not in text, app
+        assert "utilities import parameters" not in text, app

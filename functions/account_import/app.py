@@ -8,6 +8,10 @@ asynchronous retries run the whole file again, which is safe because every row i
 of the account's one SNAPSHOT item (the rows already written are written again, unchanged).
 """
 
+from leadops import coldstart  # first: holds garbage collection off while the rest loads
+
+# isort: split
+
 import json
 import os
 from datetime import UTC, datetime
@@ -110,3 +114,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             continue
         imports.append(import_object(bucket, key, record.s3.get_object.version_id, context))
     return {"imports": imports}
+
+
+coldstart.ready()  # set-up done: freeze what init loaded, collect normally from here

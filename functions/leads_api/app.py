@@ -1,6 +1,10 @@
 """The lead and rep API (IAM auth): GET /leads/{id}, POST /leads/{id}/disqualify,
 POST /leads/{id}/outcome, PUT /reps/{id}, GET /reps, GET /reps/{id}."""
 
+from leadops import coldstart  # first: holds garbage collection off while the rest loads
+
+# isort: split
+
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -59,3 +63,6 @@ def get_rep(rep_id: str) -> dict[str, Any]:
 @guard_body(64 * 1024)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+coldstart.ready()  # set-up done: freeze what init loaded, collect normally from here

@@ -4,15 +4,19 @@ One PostHog request per batch; if it fails after retries, every record of the ba
 failed, so SQS delivers them again and, past maxReceiveCount, to the DLQ: nothing is lost.
 """
 
+from leadops import coldstart  # first: holds garbage collection off while the rest loads
+
+# isort: split
+
 import json
 import os
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from leadops import aws
 from leadops.leads_table import LeadsTable
 from leadops.posthog_sync import IcpUpdate, PostHogClient, PostHogError, updates_to_send
 
@@ -22,7 +26,7 @@ host = os.environ["POSTHOG_HOST"]
 
 
 def posthog() -> PostHogClient:
-    key = str(parameters.get_secret(os.environ["POSTHOG_KEY_SECRET_ARN"], max_age=300))
+    key = str(aws.secret(os.environ["POSTHOG_KEY_SECRET_ARN"], max_age=300))
     return PostHogClient(host, key, timeout_s=4, retries=2)
 
 
@@ -62,3 +66,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         extra={"messages": len(wanted), "sent": sent, "unchanged": len(updates) - sent},
     )
     return {"batchItemFailures": [{"itemIdentifier": m} for m in failed]}
+
+
+coldstart.ready()  # set-up done: freeze what init loaded, collect normally from here

@@ -3,6 +3,10 @@
 No state and no AWS calls: parse the body, call the layer, shape the answer.
 """
 
+from leadops import coldstart  # first: holds garbage collection off while the rest loads
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -37,3 +41,6 @@ def score(lead: LeadInput) -> dict[str, Any]:
 @guard_body(MAX_BODY_BYTES_SCORE)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+coldstart.ready()  # set-up done: freeze what init loaded, collect normally from here

@@ -5,6 +5,10 @@ failure), so SQS redelivers just those and, after maxReceiveCount, moves them to
 A body that is not a valid SupportTicket fails too: it is never silently dropped.
 """
 
+from leadops import coldstart  # first: holds garbage collection off while the rest loads
+
+# isort: split
+
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -48,3 +52,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     return process_partial_response(
         event=event, record_handler=create_ticket, processor=processor, context=context
     )
+
+
+coldstart.ready()  # set-up done: freeze what init loaded, collect normally from here

@@ -1,5 +1,9 @@
 """Scheduled: start a routing sweep, one SQS task per parallel-scan segment."""
 
+from leadops import coldstart  # first: holds garbage collection off while the rest loads
+
+# isort: split
+
 import os
 import uuid
 from typing import Any
@@ -22,3 +26,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     tasks.send_all([task.model_dump_json() for task in planned])
     logger.info("sweep planned", extra={"sweep_id": sweep_id, "segments": segments})
     return {"sweep_id": sweep_id, "segments": segments}
+
+
+coldstart.ready()  # set-up done: freeze what init loaded, collect normally from here

@@ -1,5 +1,9 @@
 """SQS: sweep one parallel-scan segment of the accounts table (or the rest of one)."""
 
+from leadops import coldstart  # first: holds garbage collection off while the rest loads
+
+# isort: split
+
 import os
 from datetime import UTC, datetime
 from typing import Any
@@ -51,3 +55,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     return process_partial_response(
         event=event, record_handler=sweep, processor=processor, context=context
     )
+
+
+coldstart.ready()  # set-up done: freeze what init loaded, collect normally from here

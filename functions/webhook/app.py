@@ -4,15 +4,19 @@ Guards (size, signature) -> validation (FormSubmission) -> the layer decides and
 the decision is the answer. 5xx only when nothing was stored, so the vendor retries.
 """
 
+from leadops import coldstart  # first: holds garbage collection off while the rest loads
+
+# isort: split
+
 import os
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
+from leadops import aws
 from leadops.accounts_table import AccountsTable
 from leadops.ai_classifier import BedrockClassifier
 from leadops.api import build_resolver, guard_body, require_signature
@@ -45,7 +49,7 @@ demo_requests = DemoRequests(
 
 def webhook_secrets() -> list[str]:
     """The shared secret(s), cached for 5 minutes (a rotation is picked up within that)."""
-    value = parameters.get_secret(os.environ["WEBHOOK_SECRET_ARN"], max_age=300)
+    value = aws.secret(os.environ["WEBHOOK_SECRET_ARN"], max_age=300)
     return secrets_from(str(value))
 
 
@@ -59,3 +63,6 @@ def demo_request(submission: FormSubmission) -> dict[str, Any]:
 @require_signature(webhook_secrets)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
+
+
+coldstart.ready()  # set-up done: freeze what init loaded, collect normally from here

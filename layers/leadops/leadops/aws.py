@@ -17,3 +17,12 @@ def client(service: str) -> Any:
         retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5
     )
     return boto3.client(service, config=config)
+
+
+def secret(arn: str, max_age: int, transform: str | None = None) -> Any:
+    """A Secrets Manager value through Powertools' cache (re-read after ``max_age`` seconds, so
+    a rotation is picked up). Imported here so that boto3 loads with the first AWS call, not in
+    every function's init."""
+    from aws_lambda_powertools.utilities import parameters
+
+    return parameters.get_secret(arn, transform=transform, max_age=max_age)  # type: ignore[arg-type]

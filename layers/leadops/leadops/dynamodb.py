@@ -4,25 +4,32 @@ of unprocessed items. Key schemas stay in each table's own module."""
 from __future__ import annotations
 
 import time
+from functools import cache
 from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from leadops import aws
 
 BATCH_LIMIT = 25  # BatchWriteItem's maximum
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+
+
+@cache
+def _converters() -> tuple[Any, Any]:
+    """boto3's (de)serialiser, loaded with the first item (importing it loads all of boto3)."""
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
 
 
 def typed(**attributes: Any) -> dict[str, Any]:
     """Attributes in DynamoDB's typed form; None values are left out."""
-    return {name: _serializer.serialize(v) for name, v in attributes.items() if v is not None}
+    serializer = _converters()[0]
+    return {name: serializer.serialize(v) for name, v in attributes.items() if v is not None}
 
 
 def plain(item: dict[str, Any]) -> dict[str, Any]:
     """A typed item as plain Python values."""
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+    deserializer = _converters()[1]
+    return {name: deserializer.deserialize(value) for name, value in item.items()}
 
 
 def batch_write(table: str, requests: list[dict[str, Any]]) -> int:

@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from leadops import aws
 from leadops.models import Email, LongText
 from leadops.vendor_http import RETRYABLE_STATUSES, JsonPoster, VendorUnreachable
 
@@ -184,12 +185,7 @@ class ZendeskSettings(BaseModel):
         """(email, api_token); the secret, when configured, wins and is re-read every 5 min."""
         if not self.secret_arn and self.email and self.api_token:
             return self.email, self.api_token.get_secret_value()
-        # Imported here: boto3 is only needed (and only paid for at cold start) in AWS.
-        from aws_lambda_powertools.utilities import parameters
-
-        secret = parameters.get_secret(
-            str(self.secret_arn), transform="json", max_age=SECRET_MAX_AGE_S
-        )
+        secret = aws.secret(str(self.secret_arn), SECRET_MAX_AGE_S, transform="json")
         if not isinstance(secret, dict) or not all(
             isinstance(secret.get(key), str) and secret.get(key) for key in ("email", "api_token")
         ):
