@@ -179,7 +179,7 @@ def test_explain_json(
 SIGV4 = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=(?P<key>\w+)/\d{8}/(?P<region>[a-z0-9-]+)/execute-api/"
     r"aws4_request, "
-    r"SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=[0-9a-f]{64}$"
+    r"SignedHeaders=(?P<signed>[a-z0-9;-]+), Signature=(?P<signature>[0-9a-f]{64})$"
 )
 
 
@@ -200,6 +200,34 @@ def test_a_deployed_api_url_is_signed_with_sigv4_for_its_region(
     assert found["key"] == os.environ["AWS_ACCESS_KEY_ID"]
     assert request.headers["x-amz-security-token"] == os.environ["AWS_SESSION_TOKEN"]
     assert re.fullmatch(r"\d{8}T\d{6}Z", request.headers["x-amz-date"])
+    assert found["signature"] == _expected_signature(request, "eu-west-1")
+
+
+def _expected_signature(request: httpx.Request, region: str) -> str:
+    """The signature API Gateway computes from the request as it arrived (the headers named
+    in SignedHeaders, the body sent), by botocore's SigV4 steps at the request's own time."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    signed = re.search(r"SignedHeaders=([^,]+)", request.headers["authorization"])
+    assert signed
+    names = signed[1].split(";")
+    arrived = AWSRequest(
+        method=request.method,
+        url=str(request.url),
+        data=request.content,
+        headers={name: request.headers[name] for name in names},
+    )
+    arrived.context["timestamp"] = request.headers["x-amz-date"]
+    credentials = Credentials(
+        os.environ["AWS_ACCESS_KEY_ID"],
+        os.environ["AWS_SECRET_ACCESS_KEY"],
+        os.environ["AWS_SESSION_TOKEN"],
+    )
+    auth = SigV4Auth(credentials, "execute-api", region)
+    string_to_sign = auth.string_to_sign(arrived, auth.canonical_request(arrived))
+    return str(auth.signature(string_to_sign, arrived))
 
 
 def test_region_option_and_environment_for_a_custom_domain(

@@ -37,7 +37,10 @@ def conversion_chart(answer: dict[str, Any], destination: Path) -> None:
             xytext=(0, 2),
             textcoords="offset points",
         )
-    axes.set_xticks(positions, labels, rotation=30 if len(groups) > 6 else 0, ha="right")
+    rotated = len(groups) > 6
+    axes.set_xticks(
+        positions, labels, rotation=30 if rotated else 0, ha="right" if rotated else "center"
+    )
     target = _rate(answer.get("target"))
     if target is not None:
         axes.axhline(target, linestyle="--", color="#424242", label=f"target {target:.1f}%")
