@@ -41,7 +41,7 @@ test: $(INSTALLED)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/leadops/leadops tools/leadops_local
+	$(BIN)/mypy layers/leadops/leadops tools/leadops_local tools/leadops_cli
 	@# every function is a module named app: checked one at a time
 	for app in functions/*/app.py; do $(BIN)/mypy $$app || exit 1; done
 

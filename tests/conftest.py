@@ -1,7 +1,9 @@
 """Shared fixtures: the packaged rulebook, a scorer, fake AWS credentials, and functions loaded
 from template.yaml exactly as the local runner (and Lambda) loads them."""
 
+import socket
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities import parameters
@@ -9,6 +11,7 @@ from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 from moto import mock_aws
 
 import leadops.aws
+from leadops.live_rulebook import expire_all
 from leadops.rulebook import Rulebook, load_rulebook
 from leadops.scoring import Scorer
 from leadops_local.provision import provision
@@ -42,6 +45,24 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
 
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests reach nothing but 127.0.0.1: a lookup of any other host fails at once (so a call
+    that moto does not intercept is an error here, never a request to the internet)."""
+    resolve = socket.getaddrinfo
+
+    def local_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name is not None and str(name) not in _LOOPBACK:
+            raise socket.gaierror(socket.EAI_NONAME, f"tests may not reach {name}")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", local_only)
+
+
 @pytest.fixture(autouse=True)
 def fresh_clients() -> Iterator[None]:
     """boto3 clients are cached per process (as in a warm Lambda); each test gets new ones, so
@@ -53,6 +74,7 @@ def fresh_clients() -> Iterator[None]:
 
 def _drop_clients() -> None:
     leadops.aws.client.cache_clear()
+    expire_all()  # functions stay loaded across tests: their rulebook cache must not
     parameters.clear_caches()
     DEFAULT_PROVIDERS.clear()
 

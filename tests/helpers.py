@@ -37,13 +37,14 @@ def http_event(
     *,
     is_base64: bool = False,
     headers: dict[str, str] | None = None,
+    query: str = "",
 ) -> dict[str, Any]:
     """The payload v2.0 event API Gateway would send for this request to template.yaml's API
     (built by the local runner's own code, so tests and `make run` see the same events)."""
     routes = SamTemplate.load(TEMPLATE).routes()
     match = match_route(routes, method, path) or Match(Route(method, path, "none", True), {})
     all_headers = {"content-type": "application/json", **(headers or {})}
-    event = build_event(match, method, path, "", list(all_headers.items()), body.encode())
+    event = build_event(match, method, path, query, list(all_headers.items()), body.encode())
     if is_base64:
         event["body"], event["isBase64Encoded"] = body, True
     return event
@@ -87,8 +88,31 @@ def deliver(
 
 
 def call(api: FunctionUnderTest, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    response = api.invoke(http_event(method, path, json.dumps(body) if body is not None else ""))
+    """One API request; ``path`` may carry a query string."""
+    path, _, query = path.partition("?")
+    raw = json.dumps(body) if body is not None else ""
+    response = api.invoke(http_event(method, path, raw, query=query))
     return response["statusCode"], json.loads(response["body"])
+
+
+def drain(aws: SamTemplate, worker: FunctionUnderTest, queue: str) -> int:
+    """Deliver a queue's messages to its worker one at a time, as Lambda's poller would, until
+    the queue is empty (continuations included); the number of messages handled."""
+    import boto3
+
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=aws.physical_name(queue))["QueueUrl"]
+    handled = 0
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages"):
+        (message,) = messages
+        record = {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+                  "body": message["Body"], "attributes": {}, "messageAttributes": {},
+                  "eventSource": "aws:sqs", "awsRegion": "us-east-1", "md5OfBody": "",
+                  "eventSourceARN": aws.get_att(queue, "Arn")}  # fmt: skip
+        assert worker.invoke({"Records": [record]}) == {"batchItemFailures": []}
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        handled += 1
+    return handled
 
 
 def add_rep(api: FunctionUnderTest, rep_id: str, **fields: Any) -> None:

@@ -617,6 +617,7 @@ def test_invoke_as_a_command_prints_only_the_answer_on_stdout() -> None:
             "events/score.json",
             "--template",
             "template.yaml",
+            "--moto",  # /score reads the live rulebook from its table
         ],
         cwd=ROOT,
         capture_output=True,

@@ -85,11 +85,17 @@ def test_http_routes_require_iam_auth(template: dict[str, Any]) -> None:
                 assert event["Properties"].get("Auth", {}).get("Authorizer") == "AWS_IAM", name
 
 
-def test_score_function_has_no_aws_permissions(template: dict[str, Any]) -> None:
-    """Scoring is stateless: beyond writing its own logs it may touch nothing."""
+def test_score_function_may_only_read_the_live_rulebook(template: dict[str, Any]) -> None:
+    """Scoring is stateless: beyond its own logs it reads the live rulebook, nothing else."""
     properties = template["Resources"]["ScoreFunction"]["Properties"]
-    assert "Policies" not in properties
     assert "Role" not in properties
+    assert _statements(template["Resources"]["ScoreFunction"]) == [
+        {
+            "Effect": "Allow",
+            "Action": "dynamodb:GetItem",
+            "Resource": {"Fn::GetAtt": ["RulebookTable", "Arn"]},
+        }
+    ]
 
 
 GUARDED = ("dynamodb", "sqs", "s3", "secretsmanager")

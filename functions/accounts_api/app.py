@@ -17,25 +17,25 @@ from leadops.account_routing import AccountRouting
 from leadops.accounts_table import AccountsTable
 from leadops.api import build_resolver, guard_body
 from leadops.leads_table import LeadsTable
-from leadops.rulebook import load_rulebook
-from leadops.scoring import Scorer
+from leadops.live_rulebook import LiveRulebook
 
 logger = Logger()
 app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
-rulebook = load_rulebook()
-scorer = Scorer(rulebook)
+rules = LiveRulebook.from_env()
 accounts = AccountsTable(os.environ["ACCOUNTS_TABLE"])
 leads = LeadsTable(os.environ["LEADS_TABLE"])
 
 
 def routing() -> AccountRouting:
-    return AccountRouting(rulebook, scorer, leads, datetime.now(UTC))
+    live = rules.current()
+    return AccountRouting(live.rulebook, live.scorer, leads, datetime.now(UTC))
 
 
 @app.post("/accounts/<account_id>/signals")
 def add_signal(account_id: str, body: accounts_api.SignalInput) -> dict[str, Any]:
-    window = rulebook.routing.signal_window_days
-    return accounts_api.record_signal(accounts, routing(), account_id, body, window)
+    router = routing()
+    window = router.rulebook.routing.signal_window_days
+    return accounts_api.record_signal(accounts, router, account_id, body, window)
 
 
 @app.get("/accounts/<account_id>")

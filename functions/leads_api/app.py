@@ -17,12 +17,12 @@ from leadops import leads_api
 from leadops.api import build_resolver, guard_body
 from leadops.assignment import Rep, RepFields
 from leadops.leads_table import LeadsTable
-from leadops.rulebook import load_rulebook
+from leadops.live_rulebook import LiveRulebook
 
 logger = Logger()
 app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
 table = LeadsTable(os.environ["LEADS_TABLE"])
-lockout_days = load_rulebook().demo_booking.lockout_days
+rules = LiveRulebook.from_env()
 
 
 @app.get("/leads/<lead_id>")
@@ -33,6 +33,7 @@ def get_lead(lead_id: str) -> dict[str, Any]:
 @app.post("/leads/<lead_id>/disqualify")
 def disqualify(lead_id: str, body: leads_api.Disqualification) -> dict[str, Any]:
     now = datetime.now(UTC)
+    lockout_days = rules.current().rulebook.demo_booking.lockout_days
     return leads_api.disqualify(table, lead_id, body, now, lockout_days)
 
 

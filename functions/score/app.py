@@ -1,6 +1,6 @@
 """POST /score: score one lead payload (lead score /70, ICP score /24) with the breakdown.
 
-No state and no AWS calls: parse the body, call the layer, shape the answer.
+No state: parse the body, score it with the live rulebook (one GetItem a minute), answer.
 """
 
 from leadops import coldstart  # first: holds garbage collection off while the rest loads
@@ -11,20 +11,20 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 
 from leadops.api import build_resolver, guard_body
+from leadops.live_rulebook import LiveRulebook
 from leadops.models import MAX_BODY_BYTES_SCORE, LeadInput
-from leadops.rulebook import load_rulebook
-from leadops.scoring import Scorer
 
 logger = Logger()
-app = build_resolver(logger)
-scorer = Scorer(load_rulebook())
+app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
+rules = LiveRulebook.from_env()
 
 
 @app.post("/score")
 def score(lead: LeadInput) -> dict[str, Any]:
-    scores = scorer.score(lead)
+    scores = rules.current().scorer.score(lead)
     logger.info(
         "lead scored",
         extra={

@@ -21,15 +21,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadops.account_routing import AccountRouting
 from leadops.accounts_table import AccountsTable
 from leadops.leads_table import LeadsTable
+from leadops.live_rulebook import LiveRulebook
 from leadops.queues import TaskQueue
-from leadops.rulebook import load_rulebook
-from leadops.scoring import Scorer
 from leadops.sweep import SweepTask, run_segment
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
-rulebook = load_rulebook()
-scorer = Scorer(rulebook)
+rules = LiveRulebook.from_env()
 accounts = AccountsTable(os.environ["ACCOUNTS_TABLE"])
 leads = LeadsTable(os.environ["LEADS_TABLE"])
 tasks = TaskQueue(os.environ["SWEEP_QUEUE_URL"])
@@ -39,7 +37,8 @@ page_size = int(os.environ.get("SWEEP_PAGE_SIZE", "500"))
 def sweep(record: SQSRecord, lambda_context: LambdaContext) -> None:
     """One task; Powertools passes the Lambda context to a handler that asks for it."""
     task = SweepTask.model_validate_json(record.body)
-    routing = AccountRouting(rulebook, scorer, leads, datetime.now(UTC))
+    live = rules.current()
+    routing = AccountRouting(live.rulebook, live.scorer, leads, datetime.now(UTC))
     time_left = lambda_context.get_remaining_time_in_millis
     stats, rest = run_segment(task, accounts, routing, time_left, page_size=page_size)
     if rest is not None:

@@ -23,18 +23,15 @@ from leadops.api import build_resolver, guard_body, require_signature
 from leadops.demo_request import DemoRequests
 from leadops.events import LeadEvents
 from leadops.leads_table import LeadsTable
+from leadops.live_rulebook import LiveRulebook
 from leadops.models import MAX_BODY_BYTES_WEBHOOK, FormSubmission
 from leadops.queues import SupportQueue
-from leadops.rulebook import load_rulebook
-from leadops.scoring import Scorer
 from leadops.signature import secrets_from
 
 logger = Logger()
 app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
-rulebook = load_rulebook()
 demo_requests = DemoRequests(
-    rulebook=rulebook,
-    scorer=Scorer(rulebook),
+    rules=LiveRulebook.from_env(),
     table=LeadsTable(os.environ["LEADS_TABLE"]),
     tickets=SupportQueue(os.environ["SUPPORT_TICKETS_QUEUE_URL"]),
     events=LeadEvents(os.environ["EVENT_BUS_NAME"]),

@@ -99,7 +99,7 @@ def test_a_running_job_is_polled_every_second_until_complete(
     assert row(out, "evaluated", "200")
     assert row(out, "changed: outcome", "12", "6.0%")
     assert row(out, "changed: any", "15", "7.5%")
-    assert row(out, "conversion", "25.0%", "19.2%")
+    assert row(out, "conversion (won / leads)", "25.0%", "19.2%")
     assert row(out, "booked", "40", "52")
     assert row(out, "ld_aaa", "outcome", "manual_review", "instant_scheduler")
     assert row(out, "scheduler_eligible", "no", "yes")

@@ -94,7 +94,7 @@ def test_any_headers_and_bytes_are_4xx_not_5xx(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(body=form_bodies | mutated)
-def test_score_never_fails_on_any_body(load_function: Any, body: Any) -> None:
+def test_score_never_fails_on_any_body(aws: SamTemplate, load_function: Any, body: Any) -> None:
     response = load_function("ScoreFunction").invoke(http_event("POST", "/score", json.dumps(body)))
     _assert_well_answered(response["statusCode"], json.loads(response["body"]))
 

@@ -6,7 +6,6 @@ from collections import Counter
 from datetime import UTC, date, datetime
 from typing import Any
 
-import boto3
 import pytest
 
 from leadops.account_routing import AccountRouting
@@ -18,7 +17,7 @@ from leadops.scoring import Scorer
 from leadops.sweep import SweepTask, run_segment
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
-from tests.helpers import FunctionUnderTest, add_rep, call, counting_aws
+from tests.helpers import FunctionUnderTest, add_rep, call, counting_aws, drain
 
 PLS1 = {"mrr": 800, "employees": 120, "user_count": 12, "country": "DE",
         "paying_since": date(2025, 1, 1).isoformat()}  # fmt: skip
@@ -105,22 +104,6 @@ def _snapshots(count: int) -> list[AccountSnapshot]:
     ]
 
 
-def _drain(aws: SamTemplate, worker: FunctionUnderTest) -> int:
-    sqs = boto3.client("sqs")
-    url = sqs.get_queue_url(QueueName=aws.physical_name("SweepQueue"))["QueueUrl"]
-    handled = 0
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages"):
-        (message,) = messages
-        record = {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
-                  "body": message["Body"], "attributes": {}, "messageAttributes": {},
-                  "eventSource": "aws:sqs", "awsRegion": "us-east-1", "md5OfBody": "",
-                  "eventSourceARN": aws.get_att("SweepQueue", "Arn")}  # fmt: skip
-        assert worker.invoke({"Records": [record]}) == {"batchItemFailures": []}
-        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-        handled += 1
-    return handled
-
-
 def test_a_scheduled_sweep_routes_every_account_and_a_rerun_writes_nothing(
     api: FunctionUnderTest,
     accounts: AccountsTable,
@@ -132,7 +115,7 @@ def test_a_scheduled_sweep_routes_every_account_and_a_rerun_writes_nothing(
     planner, worker = load_function("SweepPlannerFunction"), load_function("SweepWorkerFunction")
     scheduled = json.loads((aws.root / "events" / "sweep_planner.json").read_text())
     assert planner.invoke(scheduled)["segments"] == 4
-    assert _drain(aws, worker) == 4
+    assert drain(aws, worker, "SweepQueue") == 4
     routed = {a: accounts.get(a).routing for a in (f"a{i:04}" for i in range(90))}
     rules = Counter((r or {}).get("rule") for r in routed.values())
     assert rules == {"PLS-1": 30, None: 30, "PLS-2": 0} or rules["PLS-1"] == 30
@@ -144,7 +127,7 @@ def test_a_scheduled_sweep_routes_every_account_and_a_rerun_writes_nothing(
 
     with counting_aws() as calls:
         planner.invoke(scheduled)
-        _drain(aws, worker)
+        drain(aws, worker, "SweepQueue")
     assert calls["BatchWriteItem"] == 0
     assert calls["UpdateItem"] == 0
 
@@ -178,7 +161,7 @@ def test_the_worker_hands_on_a_continuation_when_its_time_runs_short(
     worker = LocalFunction(short, {"SWEEP_PAGE_SIZE": "200"})
     planner = LocalFunction(aws.function("SweepPlannerFunction"))
     planner.invoke(json.loads((aws.root / "events" / "sweep_planner.json").read_text()))
-    handled = _drain(aws, worker)
+    handled = drain(aws, worker, "SweepQueue")
     assert handled > 4  # the 4 segment tasks and their continuations
     routed = [accounts.get(f"a{i:04}").routing for i in range(0, 1_200, 3)]
     assert all(r is not None and r["rule"] == "PLS-1" for r in routed)

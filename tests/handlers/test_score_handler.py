@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from leadops_local.template import SamTemplate
 from tests.helpers import FunctionUnderTest, http_event
 
 GOOD_BODY: dict[str, Any] = {
@@ -21,8 +22,9 @@ GOOD_BODY: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="module")
-def score(load_function) -> FunctionUnderTest:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def score(aws: SamTemplate, load_function) -> FunctionUnderTest:  # type: ignore[no-untyped-def]
+    """On moto: the function reads the live rulebook from its table."""
     return load_function("ScoreFunction")
 
 

@@ -132,10 +132,24 @@ def _rulebook_from(ctx: Context, spec: str) -> tuple[str, dict[str, Any]]:
     return (f"{spec} ({version})" if spec == "current" else str(version or spec)), document
 
 
+def canonical(document: dict[str, Any]) -> dict[str, Any]:
+    """A valid rulebook as the API writes it (defaults filled in, numbers typed, sets sorted),
+    so a TOML file and a stored version differ only where their rules do; an invalid document
+    is compared as written."""
+    from pydantic import ValidationError
+
+    from leadops.rulebook import Rulebook
+
+    try:
+        return Rulebook.model_validate(document).model_dump(mode="json")
+    except ValidationError:
+        return document
+
+
 def cmd_rulebook_diff(ctx: Context) -> int:
     old_name, old = _rulebook_from(ctx, ctx.args.old)
     new_name, new = _rulebook_from(ctx, ctx.args.new)
-    found = diff(old, new)
+    found = diff(canonical(old), canonical(new))
     if ctx.args.json:
         ctx.emit_json({"old": old_name, "new": new_name, "changes": [c.as_dict() for c in found]})
     else:

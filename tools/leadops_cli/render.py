@@ -209,9 +209,11 @@ def changes(console: Console, old: str, new: str, found: list[Change]) -> None:
 
 
 # --- dry run ----------------------------------------------------------------------------------
-def _counts(title: str, section: dict[str, Any], names: Iterable[str]) -> Table:
+def _counts(title: str, section: dict[str, Any]) -> Table:
+    """Evaluated, then each kind of change the API counted (in its order, ``any`` last)."""
     evaluated = section.get("evaluated")
     changed = section.get("changed") or {}
+    names = [name for name in changed if name != "any"] + ["any"]
     table = Table(title=title, title_justify="left", box=box.SIMPLE)
     table.add_column("")
     table.add_column("count", justify="right")
@@ -237,9 +239,14 @@ def _conversion(conversion: dict[str, Any]) -> Table:
     for name in ("leads", "booked", "won", "lost"):
         table.add_row(Text(name), text(current.get(name)), text(candidate.get(name)))
     table.add_row(
-        Text("conversion", "bold"),
+        Text("conversion (won / leads)", "bold"),
         percent(current.get("conversion_rate")),
         percent(candidate.get("conversion_rate")),
+    )
+    table.add_row(
+        Text("booked conversion (won / booked)", "bold"),
+        percent(current.get("booked_conversion_rate")),
+        percent(candidate.get("booked_conversion_rate")),
     )
     return table
 
@@ -270,16 +277,25 @@ def dry_run(console: Console, answer: dict[str, Any]) -> None:
     header.append(f"candidate {answer.get('candidate_version')}", "bold")
     header.append(f" over {span}")
     console.print(header)
+    for one, id_field in (("lead", "lead_id"), ("account", "account_id")):
+        if isinstance(answer.get(one), dict):  # a dry run of one body: every field side by side
+            pair = answer[one]
+            before = pair.get("before") or {}
+            example = {id_field: one, **pair, "changed": list(before)}
+            console.print(_examples(f"{one.title()}: current vs candidate", id_field, [example]))
+            console.print(f"changed: {', '.join(pair.get('changed') or []) or 'nothing'}")
     leads = answer.get("leads")
     if isinstance(leads, dict):
-        console.print(_counts("Leads", leads, ("classification", "outcome", "scheduler", "any")))
+        console.print(_counts("Leads", leads))
+        if leads.get("skipped"):
+            console.print(f"{leads['skipped']} lead(s) stored before dry runs existed: skipped")
         if isinstance(leads.get("conversion"), dict):
             console.print(_conversion(leads["conversion"]))
         if leads.get("examples"):
             console.print(_examples("Lead examples", "lead_id", leads["examples"]))
     accounts = answer.get("accounts")
     if isinstance(accounts, dict):
-        console.print(_counts("Accounts", accounts, ("team", "rule", "any")))
+        console.print(_counts("Accounts", accounts))
         if accounts.get("examples"):
             console.print(_examples("Account examples", "account_id", accounts["examples"]))
 
@@ -294,11 +310,20 @@ def conversion_report(console: Console, answer: dict[str, Any]) -> None:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAVY, show_footer=True)
     total = answer.get("total") or {}
     numbers = ("leads", "booked", "won", "lost", "no_show", "open")
-    table.add_column(str(answer.get("by") or "group"), footer=Text("total", "bold"))
+    widest = max((len(str(g.get("group"))) for g in answer.get("groups") or []), default=5)
+    table.add_column(
+        str(answer.get("by") or "group"),
+        footer=Text("total", "bold"),
+        overflow="fold",
+        min_width=min(widest, 40),  # rule names whole, as far as the terminal allows
+    )
     for name in numbers:
         table.add_column(name.replace("_", "-"), justify="right", footer=text(total.get(name)))
     table.add_column("conversion", justify="right", footer=percent(total.get("conversion_rate")))
     table.add_column("vs target", footer=_vs(total.get("vs_target")))
+    table.add_column(
+        "won/booked", justify="right", footer=percent(total.get("booked_conversion_rate"))
+    )
     for group in answer.get("groups") or []:
         vs = group.get("vs_target")
         table.add_row(
@@ -306,6 +331,7 @@ def conversion_report(console: Console, answer: dict[str, Any]) -> None:
             *(text(group.get(name)) for name in numbers),
             Text(percent(group.get("conversion_rate")).plain, VS_TARGET_STYLE.get(str(vs), "")),
             _vs(vs),
+            percent(group.get("booked_conversion_rate")),
         )
     console.print(table)
 

@@ -80,6 +80,7 @@ class LocalFunction:
         for name, value in FAKE_CREDENTIALS.items():
             self.env.setdefault(name, os.environ.get(name, value))
         self._handler: Callable[[Any, Any], Any] | None = None
+        self.module: ModuleType | None = None  # the container's app module, once imported
 
     @property
     def module_name(self) -> str:
@@ -105,6 +106,7 @@ class LocalFunction:
         except BaseException:
             del sys.modules[self.module_name]  # a failed init is retried, as Lambda does
             raise
+        self.module = module
         handler = getattr(module, attribute, None)
         if not callable(handler):
             raise AttributeError(f"{self.function.logical_id}: {source} has no {attribute}()")

@@ -20,7 +20,7 @@ from aws_lambda_powertools.middleware_factory import lambda_handler_decorator
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from leadops.errors import NotFound
+from leadops.errors import Conflict, Invalid, NotFound
 from leadops.signature import HEADER, SignatureError, verify
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -112,6 +112,24 @@ def build_resolver(
             content_type=content_types.APPLICATION_JSON,
             body=error_body(
                 str(exc), [{"field": "path", "message": str(exc), "type": "not_found"}]
+            ),
+        )
+
+    @app.exception_handler([Conflict, Invalid])
+    def _refused(exc: Conflict | Invalid) -> Response[str]:
+        conflict = isinstance(exc, Conflict)
+        return Response(
+            status_code=409 if conflict else 422,
+            content_type=content_types.APPLICATION_JSON,
+            body=error_body(
+                str(exc),
+                [
+                    {
+                        "field": exc.field,
+                        "message": str(exc),
+                        "type": "conflict" if conflict else "value_error",
+                    }
+                ],
             ),
         )
 

@@ -26,15 +26,16 @@ from aws_lambda_powertools import Logger
 from leadops.accounts_table import AccountsTable
 from leadops.ai_classifier import BedrockClassifier
 from leadops.assignment import Rep, RepRole, pick
-from leadops.classification import Label, Verdict, classify
+from leadops.classification import Label, Verdict
 from leadops.events import LeadEvents
+from leadops.lead_decision import Evaluation, decision_rule, evaluate, outcome_of
 from leadops.leads_table import AlreadyStored, Intake, LeadsTable, lead_id_for
+from leadops.live_rulebook import LiveRulebook
 from leadops.models import CompanyInput, FormSubmission
 from leadops.normalise import NormalisedLead
-from leadops.qualification import Outcome, SchedulerCheck, account_key, check_scheduler
+from leadops.qualification import SchedulerCheck, account_key
 from leadops.queues import SupportQueue
 from leadops.rulebook import Rulebook
-from leadops.scoring import LeadScores, Scorer
 from leadops.zendesk import SupportTicket
 
 logger = Logger(child=True)
@@ -50,8 +51,7 @@ _PROFILE_FIELDS = _SINGLE_FIELDS + tuple(field for pair in _ALTERNATIVES for fie
 class DemoRequests:
     """Everything the webhook needs, built once per container."""
 
-    rulebook: Rulebook
-    scorer: Scorer
+    rules: LiveRulebook
     table: LeadsTable
     tickets: SupportQueue
     events: LeadEvents
@@ -60,8 +60,10 @@ class DemoRequests:
     accounts: AccountsTable | None = None  # where routing signals go (the accounts table)
 
     def handle(self, submission: FormSubmission) -> dict[str, Any]:
+        rules = self.rules.current()
+        normaliser = rules.scorer.normaliser
         lead_id = lead_id_for(submission.submission_id)
-        lead = self.scorer.normaliser.lead(submission)
+        lead = normaliser.lead(submission)
         account = account_key(submission.email, lead.email_kind, submission.company.domain)
         domain = (self.accounts.name, self.accounts.domain_key(account)) if self.accounts else None
         intake = self.table.read_intake(lead_id, account, domain)
@@ -70,54 +72,50 @@ class DemoRequests:
             return _stored_answer(intake.lead)
         enriched = _enriched(submission, intake)
         if enriched is not submission:
-            submission, lead = enriched, self.scorer.normaliser.lead(enriched)
-        scores = self.scorer.score_normalised(lead)
-        is_customer = bool((intake.profile or {}).get("customer"))
-        verdict = classify(submission, lead.email_kind, is_customer, self.rulebook.classification)
-        if self.ai is not None:
-            verdict = _second_opinion(verdict, self.ai.classify(submission), self.ai.model_id)
+            submission, lead = enriched, normaliser.lead(enriched)
+        known = Known(bool((intake.profile or {}).get("customer")), _locked_until(intake.lockout))
         now = self.clock()
-        decision = _Decision(lead_id, verdict.label, list(verdict.reasons), scores)
-        if verdict.label is Label.SPAM:
-            decision.outcome = Outcome.DROPPED_SPAM
+        evaluation = evaluate(
+            submission,
+            lead,
+            is_customer=known.is_customer,
+            locked_until=known.locked_until,
+            now=now,
+            rulebook=rules.rulebook,
+            scorer=rules.scorer,
+            second_opinion=self._second_opinion(self.ai, submission) if self.ai else None,
+        )
+        decision = _Decision(lead_id, evaluation, known)
+        if evaluation.label is Label.SPAM:
             decision.reasons.append("dropped: kept in quarantine for audit, not routed")
-            keep = timedelta(days=self.rulebook.demo_booking.quarantine_days)
+            keep = timedelta(days=rules.rulebook.demo_booking.quarantine_days)
             return self._store(decision, submission, lead, account, now, expires=now + keep)
-        if verdict.label is Label.SUPPORT:
-            decision.outcome = Outcome.SUPPORT_TICKET
+        if evaluation.label is Label.SUPPORT:
             decision.reasons.append("a Zendesk ticket will be created; no round robin")
             self.tickets.send(_ticket(submission, lead_id))
             return self._store(decision, submission, lead, account, now)
-        self._qualify(decision, submission, lead, intake, now)
+        self._assign(decision, evaluation, rules.rulebook)
         signal = []
         if self.accounts is not None:  # seed NB-1: "completed the book a demo form"
             routed_as = self.accounts.account_for(next(iter(intake.other), None), account)
-            window = self.rulebook.routing.signal_window_days
+            window = rules.rulebook.routing.signal_window_days
             signal.append(self.accounts.signal_put(routed_as, "demo_form", now, window))
         answer = self._store(decision, submission, lead, account, now, sales=True, also=signal)
         self._announce(answer, decision)
         return answer
 
-    def _qualify(
-        self,
-        decision: _Decision,
-        submission: FormSubmission,
-        lead: NormalisedLead,
-        intake: Intake,
-        now: datetime,
-    ) -> None:
-        rules = self.rulebook.demo_booking
-        locked_until = _locked_until(intake.lockout)
-        check = check_scheduler(
-            lead,
-            submission.company.industry,
-            decision.scores.lead_score.total,
-            locked_until,
-            now,
-            rules,
-        )
+    @staticmethod
+    def _second_opinion(
+        ai: BedrockClassifier, submission: FormSubmission
+    ) -> Callable[[Verdict], Verdict]:
+        return lambda verdict: _second_opinion(verdict, ai.classify(submission), ai.model_id)
+
+    def _assign(self, decision: _Decision, evaluation: Evaluation, rulebook: Rulebook) -> None:
+        """Round robin in the lead's territory; without an active TAE the lead waits."""
+        check, territory = evaluation.scheduler, evaluation.territory
+        if check is None or territory is None:
+            raise ValueError("only a sales lead is assigned")
         decision.reasons.extend(check.reasons)
-        territory = self.rulebook.territories.of(lead.country)
         pool = self.table.take_position(RepRole.TAE, territory)
         rep = pick(pool.reps, pool.position)
         decision.territory = territory
@@ -125,14 +123,22 @@ class DemoRequests:
             decision.reasons.append(
                 f"no active TAE in {territory}: the lead waits in manual review unassigned"
             )
-            check = SchedulerCheck(False, check.criteria_met, check.locked_out_until, ())
         else:
             decision.reasons.append(
                 f"assigned to {rep.name} by weighted round robin in {territory}"
             )
         decision.owner = rep
-        decision.scheduler = check
-        decision.outcome = Outcome.INSTANT_SCHEDULER if check.eligible else Outcome.MANUAL_REVIEW
+        decision.scheduler = (
+            check if rep else SchedulerCheck(False, check.criteria_met, check.locked_out_until, ())
+        )
+        decision.outcome = outcome_of(Label.SALES, check, rep is not None)
+        decision.rule = decision_rule(
+            Label.SALES,
+            check,
+            evaluation.scores.lead_score.total,
+            rep is not None,
+            rulebook.demo_booking,
+        )
 
     def _store(
         self,
@@ -157,6 +163,13 @@ class DemoRequests:
             "scores": decision.scores.as_dict(),
             "normalised": _normalised(lead),
             "received_at": now.isoformat(),
+            "rule": decision.rule,
+            # What the decision was made from, so a dry run can make it again under other rules.
+            "submission": submission.model_dump(mode="json", exclude_none=True),
+            "customer": decision.known.is_customer,
+            "locked_until": decision.known.locked_until.isoformat()
+            if decision.known.locked_until
+            else None,
         }
         try:
             self.table.save_lead(
@@ -203,15 +216,25 @@ class DemoRequests:
             logger.exception("lead.qualified not published", extra={"lead_id": answer["lead_id"]})
 
 
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What was known about the lead's account when it was decided."""
+
+    is_customer: bool
+    locked_until: datetime | None
+
+
 class _Decision:
     """The decision under construction; ``answer()`` is the webhook's contract."""
 
-    def __init__(self, lead_id: str, label: Label, reasons: list[str], scores: LeadScores) -> None:
+    def __init__(self, lead_id: str, evaluation: Evaluation, known: Known) -> None:
         self.lead_id = lead_id
-        self.label = label
-        self.reasons = reasons
-        self.scores = scores
-        self.outcome = Outcome.MANUAL_REVIEW
+        self.label = evaluation.label
+        self.reasons = list(evaluation.verdict.reasons)
+        self.scores = evaluation.scores
+        self.known = known
+        self.outcome = outcome_of(evaluation.label, None, has_rep=False)
+        self.rule = evaluation.label.value  # spam / support; a sales lead's is set by _assign
         self.scheduler: SchedulerCheck | None = None
         self.owner: Rep | None = None
         self.territory: str | None = None

@@ -7,3 +7,20 @@ class NotFound(LookupError):
     def __init__(self, kind: str, key: str) -> None:
         super().__init__(f"no {kind} {key!r}")
         self.kind = kind
+
+
+class Conflict(ValueError):
+    """The request contradicts what is stored (409), e.g. a rulebook version reused for
+    a different document."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class Invalid(ValueError):
+    """A request that is well formed but asks for something impossible (422, naming a field)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field

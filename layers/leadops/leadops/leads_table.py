@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -142,6 +143,10 @@ class LeadsTable:
                             account=account,
                             received_at=at,
                             outcome=record["outcome"],
+                            # for reports, read without parsing doc:
+                            classification=record["answer"]["classification"],
+                            rule=record.get("rule"),
+                            icp_tier=record["answer"]["icp_tier"],
                             owner_id=owner_id,
                             doc=json.dumps(record, separators=(",", ":")),
                             gsi1pk=f"LEADS#{received_at.date().isoformat()}",
@@ -289,6 +294,46 @@ class LeadsTable:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise NotFound("lead", lead_id) from error
             raise
+
+    # --- dry runs and reports -----------------------------------------------------------------
+    def lead_page(
+        self,
+        day: date,
+        start_key: dict[str, Any] | None = None,
+        limit: int = 250,
+        attributes: tuple[str, ...] = (),
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of the leads received on ``day`` (gsi1, oldest first) and where to go on;
+        ``attributes``: only these (a report needs a few, a dry run the whole decision)."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :day",
+            "ExpressionAttributeValues": {":day": {"S": f"LEADS#{day.isoformat()}"}},
+            "Limit": limit,
+        }
+        if attributes:
+            names = {f"#a{i}": name for i, name in enumerate(attributes)}
+            request["ProjectionExpression"] = ", ".join(names)
+            request["ExpressionAttributeNames"] = names
+        if start_key:
+            request["ExclusiveStartKey"] = start_key
+        answer = self._db.query(**request)
+        return [plain(item) for item in answer["Items"]], answer.get("LastEvaluatedKey")
+
+    def leads_between(
+        self, first: date, last: date, attributes: tuple[str, ...] = ()
+    ) -> Iterator[dict[str, Any]]:
+        """Every lead received from ``first`` to ``last`` (inclusive days), page by page."""
+        day = first
+        while day <= last:
+            start: dict[str, Any] | None = None
+            while True:
+                items, start = self.lead_page(day, start, limit=1000, attributes=attributes)
+                yield from items
+                if start is None:
+                    break
+            day += timedelta(days=1)
 
     # --- reps ----------------------------------------------------------------------------------
     def put_rep(self, rep: Rep) -> None:

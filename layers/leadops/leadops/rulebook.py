@@ -15,10 +15,23 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Protocol, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    model_validator,
+)
 
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+# Sets are written out sorted, so one rulebook is always the same JSON document (its digest
+# tells a re-sent version from a changed one, whatever the process's hash seed).
+_SORTED = PlainSerializer(sorted, return_type=list[str], when_used="json")
+CountryCodes = Annotated[frozenset[CountryCode], _SORTED]
+Identifiers = Annotated[frozenset[Identifier], _SORTED]
+Names = Annotated[frozenset[str], _SORTED]
 
 
 class _Strict(BaseModel):
@@ -89,7 +102,7 @@ def _require_disjoint(kind: str, groups: list[frozenset[str]]) -> None:
 class CountryTier(_Strict):
     label: str
     points: int
-    countries: frozenset[CountryCode] = Field(min_length=1)
+    countries: CountryCodes = Field(min_length=1)
 
 
 class LeadCountry(_Strict):
@@ -142,7 +155,7 @@ class IcpRole(PointsTable):
 
 
 class IcpCountry(_Strict):
-    countries: frozenset[CountryCode] = Field(min_length=1)
+    countries: CountryCodes = Field(min_length=1)
     outside_points: int = Field(le=0)
 
 
@@ -180,8 +193,8 @@ class RoleRule(_Strict):
 
 class Normalisation(_Strict):
     country_aliases: dict[str, CountryCode] = {}
-    extra_free_mail_domains: frozenset[str] = frozenset()
-    extra_disposable_domains: frozenset[str] = frozenset()
+    extra_free_mail_domains: Names = frozenset()
+    extra_disposable_domains: Names = frozenset()
     company_types: dict[str, Identifier] = {}
     roles: tuple[RoleRule, ...] = Field(min_length=1)
     sub_roles: tuple[RoleRule, ...] = Field(min_length=1)
@@ -191,7 +204,7 @@ class DemoCriteria(_Strict):
     """The "2 of 3" requirements for revenue, title and industry (seed 001, Demo booking)."""
 
     revenue_min_usd: float = Field(ge=0)
-    title_roles: frozenset[Identifier] = Field(min_length=1)
+    title_roles: Identifiers = Field(min_length=1)
     industry_keywords: tuple[str, ...] = Field(min_length=1)
 
 
@@ -226,7 +239,7 @@ Territory = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
 
 class Territories(_Strict):
     default: Territory
-    countries: dict[Territory, frozenset[CountryCode]] = Field(min_length=1)
+    countries: dict[Territory, CountryCodes] = Field(min_length=1)
 
     @model_validator(mode="after")
     def _disjoint(self) -> Self:
@@ -282,6 +295,10 @@ class Routing(_Strict):
     bdr: BdrRules
 
 
+class Reporting(_Strict):
+    conversion_target: float = Field(default=0.20, gt=0, le=1)
+
+
 class Rulebook(_Strict):
     version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     description: str = ""
@@ -292,6 +309,7 @@ class Rulebook(_Strict):
     classification: Classification
     territories: Territories
     routing: Routing
+    reporting: Reporting = Reporting()
 
     @model_validator(mode="after")
     def _identifiers_are_scored(self) -> Self:

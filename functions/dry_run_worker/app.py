@@ -1,0 +1,53 @@
+"""SQS: go on with a dry run that did not finish within the API's budget, one slice per message
+(re-queued until complete; progress is stored with the job, so nothing is redone)."""
+
+from leadops import coldstart  # first: holds garbage collection off while the rest loads
+
+# isort: split
+
+import json
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from leadops.accounts_table import AccountsTable
+from leadops.leads_table import LeadsTable
+from leadops.queues import TaskQueue
+from leadops.rulebook_ops import RulebookOps
+from leadops.rulebook_table import RulebookTable
+
+logger = Logger()
+processor = BatchProcessor(event_type=EventType.SQS)
+ops = RulebookOps(
+    table=RulebookTable(os.environ["RULEBOOK_TABLE"]),
+    leads=LeadsTable(os.environ["LEADS_TABLE"]),
+    accounts=AccountsTable(os.environ["ACCOUNTS_TABLE"]),
+    continuations=TaskQueue(os.environ["DRY_RUN_QUEUE_URL"]),
+)
+# Stop a slice this long before the Lambda timeout: time to store the progress and re-queue.
+margin_ms = int(os.environ.get("DRY_RUN_MARGIN_MS", "30000"))
+
+
+def go_on(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    job_id = json.loads(record.body)["job_id"]
+    done = ops.resume(job_id, lambda_context.get_remaining_time_in_millis, margin_ms)
+    logger.info("dry run " + ("complete" if done else "continues"), extra={"job_id": job_id})
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    return process_partial_response(
+        event=event, record_handler=go_on, processor=processor, context=context
+    )
+
+
+coldstart.ready()  # set-up done: freeze what init loaded, collect normally from here

@@ -1,0 +1,85 @@
+"""Operating the rules (IAM auth): GET/PUT /rulebook, GET /rulebook/versions[/{version}],
+POST /rulebook/rollback, POST /rulebook/dry-run, GET /rulebook/dry-run/{job_id},
+GET /reports/conversion."""
+
+from leadops import coldstart  # first: holds garbage collection off while the rest loads
+
+# isort: split
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
+
+from leadops.accounts_table import AccountsTable
+from leadops.api import build_resolver, guard_body
+from leadops.leads_table import LeadsTable
+from leadops.queues import TaskQueue
+from leadops.rulebook import Rulebook
+from leadops.rulebook_ops import DryRunRequest, ReportQuery, Rollback, RulebookOps
+from leadops.rulebook_table import RulebookTable
+
+logger = Logger()
+app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
+ops = RulebookOps(
+    table=RulebookTable(os.environ["RULEBOOK_TABLE"]),
+    leads=LeadsTable(os.environ["LEADS_TABLE"]),
+    accounts=AccountsTable(os.environ["ACCOUNTS_TABLE"]),
+    continuations=TaskQueue(os.environ["DRY_RUN_QUEUE_URL"]),
+    sync_budget_ms=int(os.environ.get("DRY_RUN_SYNC_BUDGET_MS", "20000")),
+)
+
+
+@app.get("/rulebook")
+def get_rulebook() -> dict[str, Any]:
+    return ops.view(ops.active())
+
+
+@app.put("/rulebook")
+def put_rulebook(rulebook: Rulebook) -> dict[str, Any]:
+    return ops.put(rulebook)
+
+
+@app.get("/rulebook/versions")
+def list_versions() -> dict[str, Any]:
+    return ops.versions()
+
+
+@app.get("/rulebook/versions/<version>")
+def get_version(version: str) -> dict[str, Any]:
+    return ops.version(version)
+
+
+@app.post("/rulebook/rollback")
+def rollback(body: Rollback) -> dict[str, Any]:
+    return ops.rollback(body.version)
+
+
+@app.post("/rulebook/dry-run")
+def dry_run(body: DryRunRequest) -> Response[dict[str, Any]]:
+    context = app.lambda_context
+    status, answer = ops.dry_run(body, context.get_remaining_time_in_millis)
+    return Response(status, content_types.APPLICATION_JSON, answer)
+
+
+@app.get("/rulebook/dry-run/<job_id>")
+def get_dry_run(job_id: str) -> dict[str, Any]:
+    return ops.job(job_id)
+
+
+@app.get("/reports/conversion")
+def conversion_report() -> dict[str, Any]:
+    query = ReportQuery.model_validate(app.current_event.query_string_parameters or {})
+    return ops.conversion_report(query)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@guard_body(128 * 1024)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
+
+
+coldstart.ready()  # set-up done: freeze what init loaded, collect normally from here

@@ -1,0 +1,187 @@
+"""What a candidate rulebook would have decided, beside what the live rules decide: pure.
+
+Leads are decided again from what was stored with them (the submission as received and
+enriched, whether the account was a customer, its lockout, the time received), under the live
+rules and under the candidate, so the difference is the rule change alone and never drift in
+the data or rules that have changed since. Round robin is not replayed: a lead keeps the rep
+availability it had. Accounts are routed as they stand now under both rulebooks.
+
+``Tally`` adds pages up and round-trips through JSON, so a long dry run can stop, be stored,
+and go on in another invocation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from leadops.accounts_table import AccountRecord
+from leadops.classification import Label
+from leadops.lead_decision import decision_rule, evaluate, outcome_of
+from leadops.live_rulebook import Rules
+from leadops.models import LeadInput
+from leadops.qualification import Outcome
+from leadops.reports import count, tally
+
+LEAD_FIELDS = ("classification", "outcome", "scheduler_eligible", "rule")
+ACCOUNT_FIELDS = ("team", "rule")
+
+
+def lead_decision(
+    submission: LeadInput,
+    rules: Rules,
+    *,
+    is_customer: bool,
+    locked_until: datetime | None,
+    received_at: datetime,
+    had_rep: bool = True,
+) -> dict[str, Any]:
+    """The decision's headline under ``rules`` (no I/O, no round robin)."""
+    lead = rules.scorer.normaliser.lead(submission)
+    found = evaluate(
+        submission,
+        lead,
+        is_customer=is_customer,
+        locked_until=locked_until,
+        now=received_at,
+        rulebook=rules.rulebook,
+        scorer=rules.scorer,
+    )
+    score = found.scores.lead_score.total
+    outcome = outcome_of(found.label, found.scheduler, had_rep)
+    return {
+        "classification": found.label.value,
+        "outcome": outcome.value,
+        "scheduler_eligible": outcome is Outcome.INSTANT_SCHEDULER,
+        "lead_score": score,
+        "icp_tier": found.scores.icp_score.tier,
+        "rule": decision_rule(
+            found.label, found.scheduler, score, had_rep, rules.rulebook.demo_booking
+        ),
+        "territory": found.territory,
+    }
+
+
+def stored_lead_decisions(
+    record: dict[str, Any], current: Rules, candidate: Rules
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(live, candidate) decisions of a stored lead record; None if it was stored without its
+    submission (before dry runs existed)."""
+    if "submission" not in record:
+        return None
+    submission = LeadInput.model_validate(record["submission"])
+    answer = record["answer"]
+    locked = record.get("locked_until")
+    facts: dict[str, Any] = {
+        "is_customer": bool(record.get("customer")),
+        "locked_until": datetime.fromisoformat(locked) if locked else None,
+        "received_at": datetime.fromisoformat(record["received_at"]),
+    }
+    before = lead_decision(submission, current, **facts)
+    # Rep availability as it was: a sales lead left unassigned in its territory stays so.
+    no_rep = answer["classification"] == Label.SALES.value and answer.get("owner") is None
+    had_rep = not (no_rep and record.get("territory") == before["territory"])
+    if not had_rep:
+        before = lead_decision(submission, current, **facts, had_rep=False)
+    after = lead_decision(submission, candidate, **facts, had_rep=had_rep)
+    return before, after
+
+
+def account_decisions(
+    record: AccountRecord, current: Any, candidate: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(live, candidate) routing of an account; ``current``/``candidate`` are AccountRouting."""
+    views = []
+    for routing in (current, candidate):
+        decision, icp = routing.decide(record)
+        views.append(
+            {
+                "team": decision.team.value if decision.team else None,
+                "rule": decision.rule,
+                "icp_tier": icp.tier,
+            }
+        )
+    return views[0], views[1]
+
+
+@dataclass
+class Tally:
+    examples_wanted: int = 10
+    leads: dict[str, Any] = field(default_factory=dict)
+    accounts: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.leads = self.leads or {
+            "evaluated": 0,
+            "skipped": 0,
+            "changed": dict.fromkeys((*LEAD_FIELDS, "any"), 0),
+            "examples": [],
+            "counts": {"current": {}, "candidate": {}},
+        }
+        self.accounts = self.accounts or {
+            "evaluated": 0,
+            "changed": dict.fromkeys((*ACCOUNT_FIELDS, "any"), 0),
+            "examples": [],
+        }
+
+    def add_lead(
+        self,
+        lead_id: str,
+        pair: tuple[dict[str, Any], dict[str, Any]] | None,
+        deal_outcome: str | None,
+    ) -> None:
+        if pair is None:
+            self.leads["skipped"] += 1
+            return
+        before, after = pair
+        self.leads["evaluated"] += 1
+        for side, decision in (("current", before), ("candidate", after)):
+            if decision["classification"] == Label.SALES.value:
+                bucket = Counter(self.leads["counts"][side])
+                count(bucket, decision["scheduler_eligible"], deal_outcome)
+                self.leads["counts"][side] = dict(bucket)
+        self._changes(self.leads, LEAD_FIELDS, "lead_id", lead_id, before, after)
+
+    def add_account(self, account_id: str, pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
+        self.accounts["evaluated"] += 1
+        self._changes(self.accounts, ACCOUNT_FIELDS, "account_id", account_id, *pair)
+
+    def _changes(
+        self,
+        part: dict[str, Any],
+        fields: tuple[str, ...],
+        id_name: str,
+        key: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+    ) -> None:
+        changed = [name for name in fields if before[name] != after[name]]
+        for name in changed:
+            part["changed"][name] += 1
+        if changed:
+            part["changed"]["any"] += 1
+            if len(part["examples"]) < self.examples_wanted:
+                part["examples"].append(
+                    {id_name: key, "before": before, "after": after, "changed": changed}
+                )
+
+    def result(self, target: float) -> dict[str, Any]:
+        """The answer's ``leads`` and ``accounts``: conversion as a report row per rulebook."""
+        leads = {key: value for key, value in self.leads.items() if key != "counts"}
+        leads["conversion"] = {
+            side: tally(Counter(counts), target) for side, counts in self.leads["counts"].items()
+        }
+        return {"leads": leads, "accounts": self.accounts}
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"examples_wanted": self.examples_wanted, "leads": self.leads,
+             "accounts": self.accounts}
+        )  # fmt: skip
+
+    @classmethod
+    def from_json(cls, text: str) -> Tally:
+        return cls(**json.loads(text))
