@@ -24,7 +24,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import routing  # bench/routing.py, sweep.py and webhook.py, beside this file
+import dry_run  # bench/dry_run.py, routing.py, sweep.py and webhook.py, beside this file
+import routing
 import sweep
 import webhook
 
@@ -279,6 +280,7 @@ def main() -> None:
     results |= routing.rule_evaluation()
     results |= sweep.sweep_calls(template)
     results |= sweep.sweep_memory()
+    results |= dry_run.dry_run_throughput(sample_bodies(5_000))
     _report(results)
     RESULTS.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     print(f"\nwritten to {RESULTS.relative_to(ROOT)}")

@@ -47,6 +47,9 @@ class _StubDynamoDB:
     def batch_get_item(self, **_: Any) -> dict[str, Any]:
         return {"Responses": {}, "UnprocessedKeys": {}}
 
+    def get_item(self, **_: Any) -> dict[str, Any]:
+        return {}  # no rulebook override: the packaged one is live (read once a minute)
+
     def update_item(self, **_: Any) -> dict[str, Any]:
         return {"Attributes": self.pool}
 

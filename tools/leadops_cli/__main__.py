@@ -62,6 +62,14 @@ class Context:
         for api in self._opened:
             api.client.close()
 
+    def show(self, answer: Any, renderer: Callable[[Console, Any], None]) -> int:
+        """The answer as raw JSON with ``--json``, else rendered for a terminal; exit code 0."""
+        if self.args.json:
+            self.emit_json(answer)
+        else:
+            renderer(self.out, answer)
+        return 0
+
     def emit_json(self, value: Any) -> None:
         """Raw JSON on stdout, unwrapped and uncoloured (for jq and scripts)."""
         self.write(json.dumps(value, indent=2, ensure_ascii=False))
@@ -76,20 +84,12 @@ def cmd_score(ctx: Context) -> int:
     body = read_bytes(ctx.args.file)
     read_json(ctx.args.file)  # a local syntax error is reported as such, before any request
     answer = ctx.api.call("POST", "/score", content=body).body
-    if ctx.args.json:
-        ctx.emit_json(answer)
-    else:
-        render.score(ctx.out, answer)
-    return 0
+    return ctx.show(answer, render.score)
 
 
 def cmd_explain(ctx: Context) -> int:
     view = ctx.api.get(path("leads", ctx.args.lead_id))
-    if ctx.args.json:
-        ctx.emit_json(view)
-    else:
-        render.lead(ctx.out, view)
-    return 0
+    return ctx.show(view, render.lead)
 
 
 def cmd_sign(ctx: Context) -> int:
@@ -159,39 +159,23 @@ def cmd_rulebook_diff(ctx: Context) -> int:
 
 def cmd_rulebook_show(ctx: Context) -> int:
     answer = ctx.api.get("/rulebook")
-    if ctx.args.json:
-        ctx.emit_json(answer)
-    else:
-        render.rulebook(ctx.out, answer)
-    return 0
+    return ctx.show(answer, render.rulebook)
 
 
 def cmd_rulebook_versions(ctx: Context) -> int:
     answer = ctx.api.get("/rulebook/versions")
-    if ctx.args.json:
-        ctx.emit_json(answer)
-    else:
-        render.versions(ctx.out, answer)
-    return 0
+    return ctx.show(answer, render.versions)
 
 
 def cmd_rulebook_push(ctx: Context) -> int:
     document = read_rulebook(ctx.args.file)
     answer = ctx.api.call("PUT", "/rulebook", json=document).body
-    if ctx.args.json:
-        ctx.emit_json(answer)
-    else:
-        render.activated(ctx.out, answer)
-    return 0
+    return ctx.show(answer, render.activated)
 
 
 def cmd_rulebook_rollback(ctx: Context) -> int:
     answer = ctx.api.call("POST", "/rulebook/rollback", json={"version": ctx.args.version}).body
-    if ctx.args.json:
-        ctx.emit_json(answer)
-    else:
-        render.activated(ctx.out, answer)
-    return 0
+    return ctx.show(answer, render.activated)
 
 
 def cmd_dry_run(ctx: Context) -> int:
@@ -214,11 +198,7 @@ def cmd_dry_run(ctx: Context) -> int:
         raise CliError(
             f"dry run ended with status {status!r}" + (f": {message}" if message else "")
         )
-    if ctx.args.json:
-        ctx.emit_json(answer)
-    else:
-        render.dry_run(ctx.out, answer)
-    return 0
+    return ctx.show(answer, render.dry_run)
 
 
 def _poll(ctx: Context, answer: dict[str, Any]) -> Any:

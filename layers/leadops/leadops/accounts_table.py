@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from leadops import aws
-from leadops.dynamodb import batch_write, plain, typed
+from leadops.dynamodb import Table, batch_write, plain, typed
 from leadops.errors import NotFound
 
 if TYPE_CHECKING:  # imported where used: the webhook needs this module, not the routing rules
@@ -84,14 +83,7 @@ class ScanPage:
     read_calls: int
 
 
-class AccountsTable:
-    def __init__(self, table_name: str) -> None:
-        self.name = table_name
-
-    @property
-    def _db(self) -> Any:
-        return aws.client("dynamodb")
-
+class AccountsTable(Table):
     def get(self, account_id: str) -> AccountRecord:
         items: list[dict[str, Any]] = []
         paginator = self._db.get_paginator("query")

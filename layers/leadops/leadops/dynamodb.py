@@ -12,6 +12,17 @@ from leadops import aws
 BATCH_LIMIT = 25  # BatchWriteItem's maximum
 
 
+class Table:
+    """A table adapter: its name, and the process's DynamoDB client (created on first use)."""
+
+    def __init__(self, table_name: str) -> None:
+        self.name = table_name
+
+    @property
+    def _db(self) -> Any:
+        return aws.client("dynamodb")
+
+
 @cache
 def _converters() -> tuple[Any, Any]:
     """boto3's (de)serialiser, loaded with the first item (importing it loads all of boto3)."""

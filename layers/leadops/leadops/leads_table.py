@@ -23,9 +23,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from leadops import aws
 from leadops.assignment import Rep, RepRole, pool_key
-from leadops.dynamodb import batch_write, plain, typed
+from leadops.dynamodb import Table, batch_write, plain, typed
 from leadops.errors import NotFound
 
 
@@ -57,14 +56,7 @@ class Pool:
     position: int  # this caller's slot in the round robin, unique under concurrency
 
 
-class LeadsTable:
-    def __init__(self, table_name: str) -> None:
-        self.name = table_name
-
-    @property
-    def _db(self) -> Any:
-        return aws.client("dynamodb")
-
+class LeadsTable(Table):
     # --- webhook -------------------------------------------------------------------------------
     def read_intake(
         self, lead_id: str, account: str, other: tuple[str, dict[str, str]] | None = None

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from leadops import aws
-from leadops.dynamodb import plain, typed
+from leadops.dynamodb import Table, plain, typed
 from leadops.errors import Conflict
 
 JOB_TTL_S = 7 * 24 * 3600
@@ -42,14 +41,7 @@ class StoredRulebook:
     previous_version: str | None = None
 
 
-class RulebookTable:
-    def __init__(self, table_name: str) -> None:
-        self.name = table_name
-
-    @property
-    def _db(self) -> Any:
-        return aws.client("dynamodb")
-
+class RulebookTable(Table):
     def active(self) -> StoredRulebook | None:
         """The live override, or None while the packaged rulebook is live (one GetItem)."""
         answer = self._db.get_item(TableName=self.name, Key=_key("ACTIVE"), ConsistentRead=True)
