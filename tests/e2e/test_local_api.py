@@ -168,6 +168,26 @@ def test_queued_work_is_processed_like_lambda_polls_sqs(
     assert request.headers["Idempotency-Key"] == "e2e-support"
 
 
+def test_the_rules_can_be_changed_tried_and_rolled_back_over_http(api: RunningApi) -> None:
+    """The operator's loop through `make run`: put a version, dry-run it, report, roll back."""
+    packaged = api.post("/rulebook", b"", method="GET")[2]["rulebook"]
+    candidate = {**packaged, "version": "2099-01-01.1"}
+    candidate["demo_booking"] = {**packaged["demo_booking"], "instant_scheduler_min_lead_score": 70}
+    json_body = {"content-type": "application/json"}
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    dry = json.dumps({"rulebook": candidate, "from": today, "to": today}).encode()
+    status, _, run = api.post("/rulebook/dry-run", dry, json_body)
+    assert (status, run["status"], run["candidate_version"]) == (200, "complete", "2099-01-01.1")
+    status, _, put = api.post("/rulebook", json.dumps(candidate).encode(), json_body, "PUT")
+    assert (status, put["version"]) == (200, "2099-01-01.1")
+    assert api.post("/rulebook", b"", method="GET")[2]["version"] == "2099-01-01.1"
+    status, _, report = api.post(f"/reports/conversion?from={today}&by=outcome", b"", method="GET")
+    assert (status, report["target"]) == (200, 0.2)
+    back = json.dumps({"version": packaged["version"]}).encode()
+    status, _, rolled = api.post("/rulebook/rollback", back, json_body)
+    assert (status, rolled["source"]) == (200, "packaged")
+
+
 def test_any_function_can_be_invoked_with_an_event(api: RunningApi) -> None:
     event = (ROOT / "events" / "sweep_planner.json").read_bytes()
     status, _, answer = api.post("/_local/functions/SweepPlannerFunction/invoke", event)
