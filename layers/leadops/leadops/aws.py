@@ -4,19 +4,38 @@ and letting the caller retry than waiting on a dead connection."""
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
 
+@contextmanager
+def _loading() -> Iterator[None]:
+    """Garbage collection off while the SDK loads (an import storm of objects that live as long
+    as the container, as in leadops.coldstart), then what it made frozen out of later
+    collections."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.freeze()
+            gc.enable()
+
+
 @cache
 def client(service: str) -> Any:
-    import boto3
-    from botocore.config import Config
+    with _loading():  # boto3 and a service model: long-lived, loaded once
+        import boto3
+        from botocore.config import Config
 
-    config = Config(
-        retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5
-    )
-    return boto3.client(service, config=config)
+        config = Config(
+            retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5
+        )
+        return boto3.client(service, config=config)
 
 
 def secret(arn: str, max_age: int, transform: str | None = None) -> Any:

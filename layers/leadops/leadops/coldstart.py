@@ -7,7 +7,8 @@ while finding nothing to free (measured: a fifth of the webhook's init). So the 
 off while the modules load; ``ready()`` then freezes everything loaded so far into the permanent
 generation (later collections, on warm requests, never walk it again) and turns collection back
 on. Nothing is lost: objects created during init are never garbage anyway, and any cycles that
-were are simply kept for the container's life (bounded by the import itself).
+were are simply kept for the container's life (bounded by the import itself). The SDK,
+which loads with the first AWS call, gets the same treatment in leadops.aws.
 """
 
 from __future__ import annotations
