@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from leadops import aws
-from leadops.zendesk import SupportTicket
+
+if TYPE_CHECKING:  # the Zendesk module (urllib3, its models) only where tickets are handled
+    from leadops.zendesk import SupportTicket
 
 
 class SupportQueue:
