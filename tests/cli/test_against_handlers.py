@@ -126,6 +126,7 @@ def test_explain_shows_the_stored_decision(
     assert row(out, "criteria met", "revenue, title, industry")
     assert row(out, "locked out until", "not locked out")
     assert row(out, "owner", "Rep tae-1 (tae-1, TAE) https://cal.example.com/tae-1")
+    assert row(out, "decided by", "instant:revenue+title+industry")
     assert row(out, "rulebook", answer["rulebook_version"])
     assert row(out, "deal", "won, amount 1,200.00, at")
     assert "disqualified" not in out

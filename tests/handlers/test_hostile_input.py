@@ -1,5 +1,5 @@
-"""Hostile input at the webhook and /score: never a 5xx, every 4xx names a field, odd text is
-stored verbatim, and nothing personal or raw reaches the logs."""
+"""Hostile input at the webhook, /score and the rulebook API: never a 5xx, every 4xx names a
+field, odd text is stored verbatim, and nothing personal or raw reaches the logs."""
 
 import base64
 import json
@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from leadops.rulebook import load_rulebook
 from leadops_local.template import SamTemplate
 from tests.helpers import SALES, FunctionUnderTest, add_rep, deliver, http_event
 
@@ -181,3 +182,65 @@ def test_a_full_run_logs_no_personal_data(
     assert "lead decided" in logged
     for personal in ("ada@acme-analytics.io", "Ada", "Lovelace", "refund the invoice", "gotcha"):
         assert personal not in logged, personal
+
+
+# The packaged rulebook with one leaf replaced by anything: every rulebook validator in turn.
+_PACKAGED = load_rulebook().model_dump(mode="json")
+
+
+def _with_leaf(path: list[str], value: Any) -> dict[str, Any]:
+    document = json.loads(json.dumps(_PACKAGED))
+    node = document
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return document
+
+
+def _leaves(node: Any, path: list[str]) -> list[list[str]]:
+    if isinstance(node, dict):
+        return [leaf for key, child in node.items() for leaf in _leaves(child, [*path, key])]
+    return [path]
+
+
+rulebooks = st.builds(_with_leaf, st.sampled_from(_leaves(_PACKAGED, [])), json_values)
+dry_runs = st.fixed_dictionaries(
+    {"rulebook": rulebooks},
+    optional=dict.fromkeys(("lead", "account", "from", "to"), json_values),
+)
+rules_requests = st.one_of(
+    st.tuples(st.just("PUT"), st.just("/rulebook"), rulebooks | json_values),
+    st.tuples(st.just("POST"), st.just("/rulebook/dry-run"), dry_runs | json_values),
+    st.tuples(st.just("POST"), st.just("/rulebook/rollback"), json_values),
+)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(request=rules_requests)
+def test_the_rulebook_api_never_fails_on_any_body(
+    aws: SamTemplate, load_function: Any, request: tuple[str, str, Any]
+) -> None:
+    method, path, body = request
+    event = http_event(method, path, json.dumps(body))
+    response = load_function("RulebookApiFunction").invoke(event)
+    _assert_well_answered(response["statusCode"], json.loads(response["body"]))
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    query=st.dictionaries(
+        st.sampled_from(["from", "to", "by", "x"]), st.text(max_size=20), max_size=4
+    )
+)
+def test_the_conversion_report_never_fails_on_any_query(
+    aws: SamTemplate, load_function: Any, query: dict[str, str]
+) -> None:
+    from urllib.parse import urlencode
+
+    event = http_event("GET", "/reports/conversion", query=urlencode(query))
+    response = load_function("RulebookApiFunction").invoke(event)
+    _assert_well_answered(response["statusCode"], json.loads(response["body"]))

@@ -28,6 +28,7 @@ def test_get_lead_returns_the_stored_decision_with_its_breakdown(
     assert (lead["lead_id"], lead["outcome"]) == (lead_id, "instant_scheduler")
     assert lead["rulebook_version"]
     assert lead["scores"]["lead_score"]["max"] == 70
+    assert lead["rule"] == "instant:revenue+title+industry"
     assert lead["reasons"]
     assert (lead["disqualified"], lead["deal"]) == (None, None)
 

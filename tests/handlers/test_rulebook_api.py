@@ -14,7 +14,16 @@ from leadops.routing import AccountSnapshot
 from leadops.rulebook import load_rulebook
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
-from tests.helpers import SALES, FunctionUnderTest, add_rep, call, counting_aws, deliver, drain
+from tests.helpers import (
+    SALES,
+    FunctionUnderTest,
+    add_rep,
+    call,
+    counting_aws,
+    deliver,
+    drain,
+    intercepting_aws,
+)
 
 PACKAGED = load_rulebook().model_dump(mode="json")
 TODAY = datetime.now(UTC).date().isoformat()
@@ -142,6 +151,29 @@ def test_the_same_version_with_another_document_is_a_conflict(rules: FunctionUnd
     changed = candidate("2099-01-01.1", **{"demo_booking.lockout_days": 60})
     status, answer = call(rules, "PUT", "/rulebook", changed)
     assert (status, answer["errors"][0]["field"]) == (409, "version")
+
+
+def test_two_changes_at_once_never_lose_one_silently(rules: FunctionUnderTest) -> None:
+    """Another PUT lands between this one's read of the live version and its write: this one
+    is a 409 and the other stays live (optimistic concurrency on the live pointer)."""
+    raced = []
+
+    def other_put_first(
+        botocore_call: Any, client: Any, operation: str, params: dict[str, Any]
+    ) -> Any:
+        if operation == "TransactWriteItems" and not raced:
+            raced.append(True)
+            assert call(rules, "PUT", "/rulebook", candidate("2099-01-02.1"))[0] == 200
+        return botocore_call(client, operation, params)
+
+    with intercepting_aws(other_put_first):
+        status, answer = call(rules, "PUT", "/rulebook", candidate("2099-01-01.1"))
+    assert (status, answer["errors"][0]["field"]) == (409, "version")
+    assert "changed while" in answer["message"]
+    _, live = call(rules, "GET", "/rulebook")
+    assert live["version"] == "2099-01-02.1"
+    versions = {v["version"] for v in call(rules, "GET", "/rulebook/versions")[1]["versions"]}
+    assert "2099-01-01.1" not in versions  # nothing half-applied
 
 
 # --- live pickup -----------------------------------------------------------------------------

@@ -135,6 +135,7 @@ def lead(console: Console, view: dict[str, Any]) -> None:
         ),
         *_scheduler(view.get("scheduler")),
         ("owner", _owner(view.get("owner"))),
+        ("decided by", view.get("rule") or "-"),
         ("rulebook", view.get("rulebook_version")),
     ]
     disqualified = view.get("disqualified")

@@ -37,6 +37,7 @@ def lead_view(item: dict[str, Any]) -> dict[str, Any]:
     record = json.loads(item["doc"])
     view: dict[str, Any] = {**record["answer"], "received_at": record["received_at"]}
     view["scores"] = record["scores"]
+    view["rule"] = record.get("rule")  # the rule that decided it (conversion reports group by it)
     view["disqualified"] = (
         {"at": item["disqualified_at"], "reason": item.get("disqualified_reason")}
         if "disqualified_at" in item

@@ -106,6 +106,11 @@ class RulebookOps:
         stored = self.table.active()
         return rules_from(stored) if stored else packaged_rules()
 
+    def _live(self) -> tuple[str, str | None]:
+        """(the live version, the live override's version or None while packaged is live)."""
+        stored = self.table.active()
+        return (stored.version, stored.version) if stored else (packaged_rules().version, None)
+
     @staticmethod
     def view(rules: Rules) -> dict[str, Any]:
         return {
@@ -138,7 +143,7 @@ class RulebookOps:
 
     def put(self, rulebook: Rulebook) -> dict[str, Any]:
         """Validate (done by the model), store the version and make it live in one write."""
-        previous = self.active().version
+        previous, live = self._live()
         document = rulebook.model_dump(mode="json")
         packaged = packaged_rules()
         if rulebook.version == packaged.version:
@@ -148,9 +153,9 @@ class RulebookOps:
                     f"{rulebook.version!r} is the packaged rulebook's version: "
                     "give the changed rulebook a new version",
                 )
-            return self._to_packaged(previous)
+            return self._to_packaged(previous, live)
         now = self.clock()
-        self.table.store_and_activate(document, now, previous)
+        self.table.store_and_activate(document, now, previous, live)
         logger.info("rulebook activated", extra={"version": rulebook.version, "previous": previous})
         return {
             "version": rulebook.version,
@@ -160,16 +165,16 @@ class RulebookOps:
         }
 
     def rollback(self, version: str) -> dict[str, Any]:
-        previous = self.active().version
+        previous, live = self._live()
         if version == packaged_rules().version:
-            return self._to_packaged(previous)
+            return self._to_packaged(previous, live)
         stored = self._stored(version)
         try:
             rules_from(stored)
         except ValueError as error:  # pydantic.ValidationError: this layer's model is stricter
             raise Invalid("version", f"{version!r} no longer validates: {error}") from error
         now = self.clock()
-        self.table.activate(stored, now, previous)
+        self.table.activate(stored, now, previous, live)
         logger.info("rulebook rolled back", extra={"version": version, "previous": previous})
         return {
             "version": version,
@@ -178,8 +183,9 @@ class RulebookOps:
             "previous_version": previous,
         }
 
-    def _to_packaged(self, previous: str) -> dict[str, Any]:
-        self.table.deactivate()
+    def _to_packaged(self, previous: str, live: str | None) -> dict[str, Any]:
+        if live is not None:
+            self.table.deactivate(live)
         packaged = packaged_rules().version
         logger.info("packaged rulebook live", extra={"version": packaged, "previous": previous})
         return {

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from leadops.dynamodb import Table, plain, typed
 from leadops.errors import Conflict
 
@@ -74,11 +76,13 @@ class RulebookTable(Table):
         return sorted(found, key=lambda stored: stored.stored_at or "", reverse=True)
 
     def store_and_activate(
-        self, document: dict[str, Any], at: datetime, previous_version: str
+        self, document: dict[str, Any], at: datetime, previous_version: str, live: str | None
     ) -> bool:
         """Store the version (if new) and make it live, in one transaction: a document is never
-        half-applied. Raises Conflict if the version is stored with another document; returns
-        whether the version was new."""
+        half-applied. ``live``: the override this change was decided against (None: the packaged
+        rulebook); if another change got in first, Conflict and nothing is written. Raises
+        Conflict too if the version is stored with another document; returns whether the version
+        was new."""
         version = document["version"]
         existing = self._db.get_item(
             TableName=self.name, Key=_key(f"VERSION#{version}"), ConsistentRead=True
@@ -109,25 +113,62 @@ class RulebookTable(Table):
                     }
                 }
             )
-        writes.append(self._activation(version, document, at, previous_version))
-        self._db.transact_write_items(TransactItems=writes)
+        writes.append(self._activation(version, document, at, previous_version, live))
+        self._transact(writes)
         return existing is None
 
-    def activate(self, stored: StoredRulebook, at: datetime, previous_version: str) -> None:
-        """Make a stored version live again (rollback)."""
-        self._db.transact_write_items(
-            TransactItems=[self._activation(stored.version, stored.document, at, previous_version)]
+    def activate(
+        self, stored: StoredRulebook, at: datetime, previous_version: str, live: str | None
+    ) -> None:
+        """Make a stored version live again (rollback); ``live`` as for store_and_activate."""
+        document = stored.document
+        self._transact([self._activation(stored.version, document, at, previous_version, live)])
+
+    def deactivate(self, live: str) -> None:
+        """Back to the packaged rulebook, unless another change got in first (Conflict)."""
+        self._transact(
+            [
+                {
+                    "Delete": {
+                        "TableName": self.name,
+                        "Key": _key("ACTIVE"),
+                        "ConditionExpression": "version = :live",
+                        "ExpressionAttributeValues": {":live": {"S": live}},
+                    }
+                }
+            ]
         )
 
-    def deactivate(self) -> None:
-        """Back to the packaged rulebook."""
-        self._db.delete_item(TableName=self.name, Key=_key("ACTIVE"))
+    def _transact(self, writes: list[dict[str, Any]]) -> None:
+        try:
+            self._db.transact_write_items(TransactItems=writes)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            raise Conflict(
+                "version",
+                "the live rulebook changed while this request was made: read it again and retry",
+            ) from error
 
     def _activation(
-        self, version: str, document: dict[str, Any], at: datetime, previous_version: str
+        self,
+        version: str,
+        document: dict[str, Any],
+        at: datetime,
+        previous_version: str,
+        live: str | None,
     ) -> dict[str, Any]:
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if live is None
+            else {
+                "ConditionExpression": "version = :live",
+                "ExpressionAttributeValues": {":live": {"S": live}},
+            }
+        )
         return {
             "Put": {
+                **condition,
                 "TableName": self.name,
                 "Item": {
                     **_key("ACTIVE"),
