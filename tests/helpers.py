@@ -50,6 +50,20 @@ def http_event(
     return event
 
 
+# The README's /score example body (without its GitHub id).
+SCORE_BODY: dict[str, Any] = {
+    "email": "ada@acme-analytics.io",
+    "job_title": "Senior Software Engineer",
+    "company": {
+        "employees_range": "51-250",
+        "revenue_range": "$10M-$50M",
+        "type": "Private",
+        "founded_year": 2018,
+        "country": "United Kingdom",
+    },
+}
+
+
 # --- the demo-request webhook and the leads API -------------------------------------------
 SALES: dict[str, Any] = {
     "submission_id": "sub-1",

@@ -13,20 +13,9 @@ import pytest
 
 from leadops_local.runtime import LocalFunction
 from tests.cli.conftest import Cli, Recorder, row
-from tests.helpers import SALES, add_rep, call, deliver
+from tests.helpers import SALES, SCORE_BODY, add_rep, call, deliver
 
-LEAD = {
-    "email": "ada@acme-analytics.io",
-    "job_title": "Senior Software Engineer",
-    "github": "ada-l",
-    "company": {
-        "employees_range": "51-250",
-        "revenue_range": "$10M-$50M",
-        "type": "Private",
-        "founded_year": 2018,
-        "country": "United Kingdom",
-    },
-}
+LEAD = {**SCORE_BODY, "github": "ada-l"}  # the README's /score example
 Api = tuple[httpx.MockTransport, Recorder]
 
 

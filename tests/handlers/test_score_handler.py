@@ -7,19 +7,9 @@ from typing import Any
 import pytest
 
 from leadops_local.template import SamTemplate
-from tests.helpers import FunctionUnderTest, http_event
+from tests.helpers import SCORE_BODY, FunctionUnderTest, http_event
 
-GOOD_BODY: dict[str, Any] = {
-    "email": "ada@acme-analytics.io",
-    "job_title": "Senior Software Engineer",
-    "company": {
-        "employees_range": "51-250",
-        "revenue_range": "$10M-$50M",
-        "type": "Private",
-        "founded_year": 2018,
-        "country": "United Kingdom",
-    },
-}
+GOOD_BODY = SCORE_BODY
 
 
 @pytest.fixture
