@@ -219,3 +219,27 @@ def test_sigterm_stops_it_cleanly() -> None:
     assert code == 0
     assert "Traceback" not in stderr
     assert "skipped AWS::CloudWatch::Dashboard Dashboard" in stderr
+
+
+def test_a_long_dry_run_goes_on_in_the_worker_through_the_runners_queue(tmp_path: Any) -> None:
+    """With no time for it in the API's answer, the dry run is queued, the runner's SQS poller
+    hands it to DryRunWorkerFunction, and the job reports complete."""
+    env_vars = tmp_path / "env.json"
+    env_vars.write_text(json.dumps({"RulebookApiFunction": {"DRY_RUN_SYNC_BUDGET_MS": 0}}))
+    running = _start("start-api", "--port", "0", "--env-vars", str(env_vars))
+    try:
+        packaged = running.post("/rulebook", b"", method="GET")[2]["rulebook"]
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        body = json.dumps({"rulebook": {**packaged, "version": "2099-01-01.1"}, "from": today})
+        status, _, started = running.post("/rulebook/dry-run", body.encode())
+        assert (status, started["status"]) == (202, "running")
+        deadline, job = time.monotonic() + 60, started
+        while job["status"] != "complete" and time.monotonic() < deadline:
+            time.sleep(0.5)
+            job = running.post(f"/rulebook/dry-run/{started['job_id']}", b"", method="GET")[2]
+        assert job["status"] == "complete"
+        assert job["leads"]["changed"]["any"] == 0
+    finally:
+        if running.process.poll() is None:
+            running.process.kill()
+            running.process.wait(timeout=10)
