@@ -34,6 +34,13 @@ class SignalInput(BaseModel):
             raise ValueError("at is in the future")
         return self
 
+    def record(self) -> dict[str, Any]:
+        """The signal as stored (``at`` is added by the table)."""
+        doc: dict[str, Any] = {"type": self.type.value}
+        if self.detail is not None:
+            doc["detail"] = self.detail.model_dump(mode="json", exclude_none=True)
+        return doc
+
 
 def record_signal(
     accounts: AccountsTable,
@@ -43,11 +50,7 @@ def record_signal(
     window_days: int,
 ) -> dict[str, Any]:
     """Store the signal, then route the account at once rather than at the next sweep."""
-    at = signal.at or routing.now
-    doc: dict[str, Any] = {"type": signal.type.value}
-    if signal.detail is not None:
-        doc["detail"] = signal.detail.model_dump(mode="json", exclude_none=True)
-    accounts.add_signal(account_id, doc, at, window_days)
+    accounts.add_signal(account_id, signal.record(), signal.at or routing.now, window_days)
     record = accounts.get(account_id)
     changed = routing.apply([record])
     if changed:

@@ -101,16 +101,7 @@ class AccountsTable(Table):
     def add_signal(
         self, account_id: str, signal: dict[str, Any], at: datetime, window_days: int
     ) -> None:
-        doc = json.dumps({**signal, "at": at.isoformat()}, separators=(",", ":"))
-        self._db.put_item(
-            TableName=self.name,
-            Item=typed(
-                pk=_pk(account_id),
-                sk=f"SIGNAL#{at.isoformat()}#{signal['type']}",
-                doc=doc,
-                expires_at=int(at.timestamp()) + window_days * 86400,
-            ),
-        )
+        self._db.put_item(**self.signal_put(account_id, signal, at, window_days)["Put"])
 
     def put_snapshots(self, snapshots: list[AccountSnapshot]) -> int:
         """Upsert snapshots (and their domain pointers) in batches of 25, retrying unprocessed
@@ -136,11 +127,12 @@ class AccountsTable(Table):
         return str(pointer["account_id"]) if pointer else account_key
 
     def signal_put(
-        self, account_id: str, kind: str, at: datetime, window_days: int
+        self, account_id: str, signal: dict[str, Any], at: datetime, window_days: int
     ) -> dict[str, Any]:
-        """A TransactWriteItems ``Put`` recording a signal (as ``add_signal`` would)."""
-        doc = json.dumps({"type": kind, "at": at.isoformat()}, separators=(",", ":"))
-        item = typed(pk=_pk(account_id), sk=f"SIGNAL#{at.isoformat()}#{kind}", doc=doc,
+        """A ``Put`` (TransactWriteItems form) recording ``signal`` (``type``, optional
+        ``detail``) at ``at``; it expires when it stops counting for routing."""
+        doc = json.dumps({**signal, "at": at.isoformat()}, separators=(",", ":"))
+        item = typed(pk=_pk(account_id), sk=f"SIGNAL#{at.isoformat()}#{signal['type']}", doc=doc,
                       expires_at=int(at.timestamp()) + window_days * 86400)  # fmt: skip
         return {"Put": {"TableName": self.name, "Item": item}}
 

@@ -99,7 +99,7 @@ class DemoRequests:
         if self.accounts is not None:  # seed NB-1: "completed the book a demo form"
             routed_as = self.accounts.account_for(next(iter(intake.other), None), account)
             window = rules.rulebook.routing.signal_window_days
-            signal.append(self.accounts.signal_put(routed_as, "demo_form", now, window))
+            signal.append(self.accounts.signal_put(routed_as, {"type": "demo_form"}, now, window))
         answer = self._store(decision, submission, lead, account, now, sales=True, also=signal)
         self._announce(answer, decision)
         return answer

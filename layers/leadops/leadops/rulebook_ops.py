@@ -341,11 +341,9 @@ class RulebookOps:
         self, snapshot: AccountSnapshot, request: DryRunRequest, current: Rules, candidate: Rules
     ) -> dict[str, Any]:
         signals = [
-            {"type": s.type.value, "at": (s.at or self.clock()).isoformat(),
-             **({"detail": s.detail.model_dump(mode="json", exclude_none=True)}
-                if s.detail else {})}
-            for s in request.signals
-        ]  # fmt: skip
+            {**signal.record(), "at": (signal.at or self.clock()).isoformat()}
+            for signal in request.signals
+        ]
         record = AccountRecord(snapshot.account_id, snapshot, signals)
         now = self.clock()
         before, after = account_decisions(
