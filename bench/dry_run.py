@@ -10,9 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leadops.backtest import Tally, lead_decision, stored_lead_decisions
-from leadops.live_rulebook import packaged_rules
+from leadops.live_rulebook import Rules, packaged_rules
 from leadops.models import FormSubmission
-from leadops.rulebook_ops import candidate_rules
 
 RECEIVED = datetime(2026, 11, 23, 9, tzinfo=UTC)
 
@@ -44,7 +43,7 @@ def dry_run_throughput(bodies: list[dict[str, Any]]) -> dict[str, float]:
     document = current.rulebook.model_dump(mode="json")
     document["version"] = "bench.1"
     document["demo_booking"]["instant_scheduler_min_lead_score"] = 35
-    candidate = candidate_rules(type(current.rulebook).model_validate(document))
+    candidate = Rules.of(type(current.rulebook).model_validate(document), "candidate")
     docs = _records(bodies)
     best = float("inf")
     for _ in range(3):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,12 @@ from leadops.reports import count, tally
 
 LEAD_FIELDS = ("classification", "outcome", "scheduler_eligible", "rule")
 ACCOUNT_FIELDS = ("team", "rule")
+
+
+def changed_fields(
+    before: dict[str, Any], after: dict[str, Any], fields: Iterable[str]
+) -> list[str]:
+    return [name for name in fields if before[name] != after[name]]
 
 
 def lead_decision(
@@ -158,7 +165,7 @@ class Tally:
         before: dict[str, Any],
         after: dict[str, Any],
     ) -> None:
-        changed = [name for name in fields if before[name] != after[name]]
+        changed = changed_fields(before, after, fields)
         for name in changed:
             part["changed"][name] += 1
         if changed:

@@ -41,6 +41,10 @@ class Rules:
     def version(self) -> str:
         return self.rulebook.version
 
+    @classmethod
+    def of(cls, rulebook: Rulebook, source: str, activated_at: str | None = None) -> Rules:
+        return cls(rulebook, Scorer(rulebook), source, activated_at)
+
 
 def packaged_rules() -> Rules:
     rulebook = load_rulebook()
@@ -55,7 +59,7 @@ def _built(rulebook: Rulebook, source: str, activated_at: str | None) -> Rules:
     key = (rulebook.version, source)
     rules = _BUILT.get(key)
     if rules is None or rules.rulebook != rulebook or rules.activated_at != activated_at:
-        rules = Rules(rulebook, Scorer(rulebook), source, activated_at)
+        rules = Rules.of(rulebook, source, activated_at)
         _BUILT[key] = rules
     return rules
 

@@ -22,7 +22,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from leadops.account_routing import AccountRouting
 from leadops.accounts_api import SignalInput
 from leadops.accounts_table import AccountRecord, AccountsTable
-from leadops.backtest import Tally, account_decisions, lead_decision, stored_lead_decisions
+from leadops.backtest import (
+    Tally,
+    account_decisions,
+    changed_fields,
+    lead_decision,
+    stored_lead_decisions,
+)
 from leadops.errors import Conflict, Invalid, NotFound
 from leadops.leads_table import LeadsTable
 from leadops.live_rulebook import Rules, packaged_rules, rules_from
@@ -32,7 +38,6 @@ from leadops.reports import ATTRIBUTES, GroupBy, conversion
 from leadops.routing import AccountSnapshot
 from leadops.rulebook import Rulebook
 from leadops.rulebook_table import RulebookTable, StoredRulebook
-from leadops.scoring import Scorer
 
 logger = Logger(child=True)
 MAX_WINDOW_DAYS = 366
@@ -75,12 +80,9 @@ def window(first: date | None, last: date | None, today: date) -> tuple[date, da
     return first, last
 
 
-def candidate_rules(rulebook: Rulebook) -> Rules:
-    return Rules(rulebook, Scorer(rulebook), "candidate")
-
-
-def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
-    return [name for name in before if before[name] != after[name]]
+def _compared(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """One lead or account side by side: every field of the answer may differ."""
+    return {"before": before, "after": after, "changed": changed_fields(before, after, before)}
 
 
 class RulebookOps:
@@ -213,7 +215,7 @@ class RulebookOps:
     def dry_run(
         self, request: DryRunRequest, time_left_ms: Callable[[], int]
     ) -> tuple[int, dict[str, Any]]:
-        current, candidate = self.active(), candidate_rules(request.rulebook)
+        current, candidate = self.active(), Rules.of(request.rulebook, "candidate")
         head = {"current_version": current.version, "candidate_version": candidate.version}
         chosen = [n for n in ("lead", "account") if getattr(request, n) is not None]
         if request.from_ or request.to:
@@ -280,7 +282,7 @@ class RulebookOps:
             "day": job["cursor"]["day"],
         }
         if job["status"] == "complete":
-            target = Rulebook.model_validate(job["current"]).reporting.conversion_target
+            target = job["current"]["reporting"]["conversion_target"]  # a validated dump
             view |= tally.result(target)
             view["finished_at"] = job.get("finished_at")
         return view
@@ -289,16 +291,12 @@ class RulebookOps:
         self, job: dict[str, Any], budget_left_ms: Callable[[], int], min_pages: int = 0
     ) -> dict[str, Any]:
         """Pages until done or the budget is spent; the job is stored either way."""
-        current = rules_from_document(job["current"], "current")
-        candidate = rules_from_document(job["candidate"], "candidate")
+        current = Rules.of(Rulebook.model_validate(job["current"]), "current")
+        candidate = Rules.of(Rulebook.model_validate(job["candidate"]), "candidate")
         tally = Tally.from_json(job["tally"])
         cursor = job["cursor"]
         last_day = date.fromisoformat(job["window"]["to"])
-        now = self.clock()
-        routings = (
-            AccountRouting(current.rulebook, current.scorer, self.leads, now),
-            AccountRouting(candidate.rulebook, candidate.scorer, self.leads, now),
-        )
+        routings = self._routings(current, candidate)
         pages = 0
         while cursor["phase"] != "done" and (pages < min_pages or budget_left_ms() > 0):
             pages += 1
@@ -335,7 +333,7 @@ class RulebookOps:
         }
         before = lead_decision(lead, current, **facts)
         after = lead_decision(lead, candidate, **facts)
-        return {"lead": {"before": before, "after": after, "changed": _changed(before, after)}}
+        return {"lead": _compared(before, after)}
 
     def _one_account(
         self, snapshot: AccountSnapshot, request: DryRunRequest, current: Rules, candidate: Rules
@@ -345,15 +343,13 @@ class RulebookOps:
             for signal in request.signals
         ]
         record = AccountRecord(snapshot.account_id, snapshot, signals)
+        before, after = account_decisions(record, *self._routings(current, candidate))
+        return {"account": _compared(before, after)}
+
+    def _routings(self, current: Rules, candidate: Rules) -> tuple[AccountRouting, AccountRouting]:
+        """Account routing now under each rulebook (decide only: nothing is assigned)."""
         now = self.clock()
-        before, after = account_decisions(
-            record,
+        return (
             AccountRouting(current.rulebook, current.scorer, self.leads, now),
             AccountRouting(candidate.rulebook, candidate.scorer, self.leads, now),
         )
-        return {"account": {"before": before, "after": after, "changed": _changed(before, after)}}
-
-
-def rules_from_document(document: dict[str, Any], source: str) -> Rules:
-    rulebook = Rulebook.model_validate(document)
-    return Rules(rulebook, Scorer(rulebook), source)
