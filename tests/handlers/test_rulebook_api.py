@@ -217,6 +217,20 @@ def test_a_candidate_equal_to_the_live_rules_changes_nothing(
     assert current["conversion_rate"] == 0.5
 
 
+def test_a_lead_that_found_no_rep_is_not_booked_under_either_rulebook(
+    rules: FunctionUnderTest, load_function: Any
+) -> None:
+    """Round robin is not replayed: a lead left unassigned stays unassigned in a dry run."""
+    status, answer = deliver(load_function("WebhookFunction"), SALES)  # no TAE in EMEA
+    assert (status, answer["outcome"]) == (200, "manual_review")
+    lenient = candidate(**{"demo_booking.instant_scheduler_min_lead_score": 0})
+    _, run = call(rules, "POST", "/rulebook/dry-run", {"rulebook": lenient, **_window()})
+    assert run["leads"]["changed"]["any"] == 0
+    assert run["leads"]["conversion"]["candidate"]["booked"] == 0
+    _, one = call(rules, "GET", f"/reports/conversion?by=rule&from={TODAY}")
+    assert [group["group"] for group in one["groups"]] == ["manual:no_rep"]
+
+
 def test_a_rule_change_that_flips_known_decisions_is_counted_with_examples(
     rules: FunctionUnderTest, history: dict[str, Any]
 ) -> None:

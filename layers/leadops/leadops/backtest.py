@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from leadops.account_routing import AccountRouting
 from leadops.accounts_table import AccountRecord
 from leadops.classification import Label
-from leadops.lead_decision import decision_rule, evaluate, outcome_of
+from leadops.lead_decision import Evaluation, decision_rule, evaluate, outcome_of
 from leadops.live_rulebook import Rules
 from leadops.models import LeadInput
 from leadops.qualification import Outcome
@@ -37,26 +38,26 @@ def changed_fields(
     return [name for name in fields if before[name] != after[name]]
 
 
-def lead_decision(
+def _evaluated(
     submission: LeadInput,
     rules: Rules,
     *,
     is_customer: bool,
     locked_until: datetime | None,
     received_at: datetime,
-    had_rep: bool = True,
-) -> dict[str, Any]:
-    """The decision's headline under ``rules`` (no I/O, no round robin)."""
-    lead = rules.scorer.normaliser.lead(submission)
-    found = evaluate(
+) -> Evaluation:
+    return evaluate(
         submission,
-        lead,
+        rules.scorer.normaliser.lead(submission),
         is_customer=is_customer,
         locked_until=locked_until,
         now=received_at,
         rulebook=rules.rulebook,
         scorer=rules.scorer,
     )
+
+
+def _headline(found: Evaluation, rules: Rules, had_rep: bool) -> dict[str, Any]:
     score = found.scores.lead_score.total
     outcome = outcome_of(found.label, found.scheduler, had_rep)
     return {
@@ -70,6 +71,26 @@ def lead_decision(
         ),
         "territory": found.territory,
     }
+
+
+def lead_decision(
+    submission: LeadInput,
+    rules: Rules,
+    *,
+    is_customer: bool,
+    locked_until: datetime | None,
+    received_at: datetime,
+    had_rep: bool = True,
+) -> dict[str, Any]:
+    """The decision's headline under ``rules`` (no I/O, no round robin)."""
+    found = _evaluated(
+        submission,
+        rules,
+        is_customer=is_customer,
+        locked_until=locked_until,
+        received_at=received_at,
+    )
+    return _headline(found, rules, had_rep)
 
 
 def stored_lead_decisions(
@@ -87,20 +108,19 @@ def stored_lead_decisions(
         "locked_until": datetime.fromisoformat(locked) if locked else None,
         "received_at": datetime.fromisoformat(record["received_at"]),
     }
-    before = lead_decision(submission, current, **facts)
+    found = _evaluated(submission, current, **facts)
     # Rep availability as it was: a sales lead left unassigned in its territory stays so.
     no_rep = answer["classification"] == Label.SALES.value and answer.get("owner") is None
-    had_rep = not (no_rep and record.get("territory") == before["territory"])
-    if not had_rep:
-        before = lead_decision(submission, current, **facts, had_rep=False)
+    had_rep = not (no_rep and record.get("territory") == found.territory)
+    before = _headline(found, current, had_rep)
     after = lead_decision(submission, candidate, **facts, had_rep=had_rep)
     return before, after
 
 
 def account_decisions(
-    record: AccountRecord, current: Any, candidate: Any
+    record: AccountRecord, current: AccountRouting, candidate: AccountRouting
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(live, candidate) routing of an account; ``current``/``candidate`` are AccountRouting."""
+    """(live, candidate) routing of an account, as it stands now."""
     views = []
     for routing in (current, candidate):
         decision, icp = routing.decide(record)
