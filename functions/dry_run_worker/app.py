@@ -19,20 +19,11 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadops.accounts_table import AccountsTable
-from leadops.leads_table import LeadsTable
-from leadops.queues import TaskQueue
 from leadops.rulebook_ops import RulebookOps
-from leadops.rulebook_table import RulebookTable
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
-ops = RulebookOps(
-    table=RulebookTable(os.environ["RULEBOOK_TABLE"]),
-    leads=LeadsTable(os.environ["LEADS_TABLE"]),
-    accounts=AccountsTable(os.environ["ACCOUNTS_TABLE"]),
-    continuations=TaskQueue(os.environ["DRY_RUN_QUEUE_URL"]),
-)
+ops = RulebookOps.from_env()
 # Stop a slice this long before the Lambda timeout: time to store the progress and re-queue.
 margin_ms = int(os.environ.get("DRY_RUN_MARGIN_MS", "30000"))
 

@@ -6,7 +6,6 @@ from leadops import coldstart  # first: holds garbage collection off while the r
 
 # isort: split
 
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -14,23 +13,13 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadops.accounts_table import AccountsTable
 from leadops.api import build_resolver, guard_body
-from leadops.leads_table import LeadsTable
-from leadops.queues import TaskQueue
 from leadops.rulebook import Rulebook
 from leadops.rulebook_ops import DryRunRequest, ReportQuery, Rollback, RulebookOps
-from leadops.rulebook_table import RulebookTable
 
 logger = Logger()
 app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
-ops = RulebookOps(
-    table=RulebookTable(os.environ["RULEBOOK_TABLE"]),
-    leads=LeadsTable(os.environ["LEADS_TABLE"]),
-    accounts=AccountsTable(os.environ["ACCOUNTS_TABLE"]),
-    continuations=TaskQueue(os.environ["DRY_RUN_QUEUE_URL"]),
-    sync_budget_ms=int(os.environ.get("DRY_RUN_SYNC_BUDGET_MS", "20000")),
-)
+ops = RulebookOps.from_env()
 
 
 @app.get("/rulebook")

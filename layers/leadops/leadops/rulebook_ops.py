@@ -11,6 +11,7 @@ slices, re-queuing itself) and answers 202 with the job id to poll.
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -101,6 +102,17 @@ class RulebookOps:
         self.continuations = continuations
         self.clock = clock
         self.sync_budget_ms = sync_budget_ms
+
+    @classmethod
+    def from_env(cls) -> RulebookOps:
+        """As the rulebook API and the dry-run worker are deployed (template.yaml)."""
+        return cls(
+            table=RulebookTable(os.environ["RULEBOOK_TABLE"]),
+            leads=LeadsTable(os.environ["LEADS_TABLE"]),
+            accounts=AccountsTable(os.environ["ACCOUNTS_TABLE"]),
+            continuations=TaskQueue(os.environ["DRY_RUN_QUEUE_URL"]),
+            sync_budget_ms=int(os.environ.get("DRY_RUN_SYNC_BUDGET_MS", "20000")),
+        )
 
     # --- versions ------------------------------------------------------------------------------
     def active(self) -> Rules:
