@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from leadops.backtest import Tally, lead_decision, stored_lead_decisions
-from leadops.live_rulebook import Rules, packaged_rules
 from leadops.models import FormSubmission
+from leadops.rules import Rules, packaged_rules
 
 RECEIVED = datetime(2026, 11, 23, 9, tzinfo=UTC)
 

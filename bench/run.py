@@ -209,9 +209,9 @@ _FUNCTION = (
     "spec.loader.exec_module(module)"
 )
 # What the first request of a function that calls DynamoDB adds: the SDK is loaded with the
-# first client (leadops.aws), so "init + first client" is the figure to set beside a baseline that
-# creates its client at init.
-_FIRST_CLIENT = "from leadops import aws\naws.client('dynamodb')"
+# first client (leadops.adapters.aws), so "init + first client" is the figure to set beside a
+# baseline that creates its client at init.
+_FIRST_CLIENT = "from leadops.adapters import aws\naws.client('dynamodb')"
 
 
 def _cold(body: str, env: dict[str, str], after: str = "") -> tuple[float, float]:

@@ -12,14 +12,14 @@ from calls import counting_aws
 from moto import mock_aws
 from routing import sample_accounts
 
-import leadops.aws
-from leadops.account_routing import AccountRouting
-from leadops.accounts_table import AccountsTable
+import leadops.adapters.aws
+from leadops.adapters.accounts_table import AccountsTable
+from leadops.adapters.leads_table import LeadsTable
 from leadops.assignment import Rep, RepRole
-from leadops.leads_table import LeadsTable
 from leadops.rulebook import load_rulebook
 from leadops.scoring import Scorer
-from leadops.sweep import plan, run_segment
+from leadops.services.account_routing import AccountRouting
+from leadops.services.sweep import plan, run_segment
 from leadops_local.provision import provision
 from leadops_local.template import SamTemplate
 
@@ -37,7 +37,7 @@ def _sweep(accounts: AccountsTable, routing: AccountRouting, segments: int) -> C
 
 def sweep_calls(template: SamTemplate, count: int = 10_000, segments: int = 4) -> dict[str, float]:
     os.environ.setdefault("AWS_REGION", "us-east-1")
-    leadops.aws.client.cache_clear()
+    leadops.adapters.aws.client.cache_clear()
     rulebook = load_rulebook()
     with mock_aws():
         provision(template, None)
@@ -51,7 +51,7 @@ def sweep_calls(template: SamTemplate, count: int = 10_000, segments: int = 4) -
         routing = AccountRouting(rulebook, Scorer(rulebook), leads, datetime.now(UTC))
         first = _sweep(accounts, routing, segments)
         again = _sweep(accounts, routing, segments)
-    leadops.aws.client.cache_clear()
+    leadops.adapters.aws.client.cache_clear()
     writes = first["BatchWriteItem"]
     print(f"  sweep of {count:,} accounts: {dict(first)}")
     print(f"  re-run over unchanged data: {dict(again)}")
@@ -76,7 +76,7 @@ class _SyntheticAccounts:
         self.written = 0
 
     def scan_segment(self, segment: int, total: int, start_key: Any, page_size: int) -> Any:
-        from leadops.accounts_table import AccountRecord, ScanPage
+        from leadops.adapters.accounts_table import AccountRecord, ScanPage
 
         start = int(start_key["n"]) if start_key else 0
         end = min(start + page_size, self.count)
@@ -97,7 +97,7 @@ class _NoPoolWrites:
     """Round-robin slots without DynamoDB (one active rep per pool)."""
 
     def take_position(self, role: RepRole, territory: str, count: int = 1) -> Any:
-        from leadops.leads_table import Pool
+        from leadops.assignment import Pool
 
         rep = Rep(rep_id="r", name="r", email="r@s.io", role=role, team="t",
                   territory=territory, weight=1)  # fmt: skip

@@ -15,8 +15,8 @@ from aws_lambda_powertools.utilities import parameters
 from calls import counting_aws
 from moto import mock_aws
 
-import leadops.aws
-from leadops.signature import sign
+import leadops.adapters.aws
+from leadops.http.signature import sign
 from leadops_local.apigw import build_event, match_route
 from leadops_local.provision import provision
 from leadops_local.runtime import LocalFunction, environment
@@ -79,9 +79,9 @@ def cpu_per_submission(template: SamTemplate, count: int = 2_000) -> dict[str, f
     webhook = LocalFunction(template.function("WebhookFunction"))
     score = LocalFunction(template.function("ScoreFunction"))
     stub = _StubDynamoDB()
-    original_client = leadops.aws.client
+    original_client = leadops.adapters.aws.client
     original_secret = parameters.get_secret
-    leadops.aws.client = lambda service: stub  # type: ignore[assignment]
+    leadops.adapters.aws.client = lambda service: stub  # type: ignore[assignment]
     parameters.get_secret = lambda *args, **kwargs: SECRET  # type: ignore[assignment]
     try:
         events = [
@@ -110,14 +110,14 @@ def cpu_per_submission(template: SamTemplate, count: int = 2_000) -> dict[str, f
         )
         return results
     finally:
-        leadops.aws.client = original_client
+        leadops.adapters.aws.client = original_client
         parameters.get_secret = original_secret
 
 
 def aws_calls(template: SamTemplate) -> dict[str, float]:
     """Every AWS API call the webhook makes, counted at botocore, on moto."""
     os.environ["LEADOPS_LOCAL_SECRET_WebhookSecret"] = SECRET  # noqa: SIM112 - logical id
-    leadops.aws.client.cache_clear()
+    leadops.adapters.aws.client.cache_clear()
     with mock_aws(), _quiet():
         provision(template, None)
         api = LocalFunction(template.function("LeadsApiFunction"))
@@ -132,7 +132,7 @@ def aws_calls(template: SamTemplate) -> dict[str, float]:
             calls.clear()
             webhook.invoke(event)
             replay = dict(calls)
-    leadops.aws.client.cache_clear()
+    leadops.adapters.aws.client.cache_clear()
     print(f"  AWS calls per sales submission: {sales}")
     print(f"  AWS calls per replay: {replay}")
     return {

@@ -10,10 +10,10 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 from moto import mock_aws
 
-import leadops.aws
-from leadops.live_rulebook import expire_all
+import leadops.adapters.aws
 from leadops.rulebook import Rulebook, load_rulebook
 from leadops.scoring import Scorer
+from leadops.services.live_rulebook import expire_all
 from leadops_local.provision import provision
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
@@ -73,7 +73,7 @@ def fresh_clients() -> Iterator[None]:
 
 
 def _drop_clients() -> None:
-    leadops.aws.client.cache_clear()
+    leadops.adapters.aws.client.cache_clear()
     expire_all()  # functions stay loaded across tests: their rulebook cache must not
     parameters.clear_caches()
     DEFAULT_PROVIDERS.clear()

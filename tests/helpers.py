@@ -11,8 +11,8 @@ from typing import Any
 
 import botocore.client
 
+from leadops.http.signature import sign
 from leadops.scoring import ScoreCard, ScoreItem
-from leadops.signature import sign
 from leadops_local.apigw import Match, build_event, match_route
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import Route, SamTemplate

@@ -41,7 +41,7 @@ def test_every_function_holds_gc_off_during_init_and_freezes_after(app: Path) ->
 
 
 def test_no_function_loads_boto3_at_init() -> None:
-    """The SDK loads with the first AWS call (leadops.aws), not in the init of every function."""
+    """The SDK loads with the first AWS call (leadops.adapters.aws), not in every init."""
     for app in ROOT.glob("functions/*/app.py"):
         text = app.read_text(encoding="utf-8")
         assert "import boto3" not in text, app

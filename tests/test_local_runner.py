@@ -18,7 +18,7 @@ import boto3
 import pytest
 from pytest_httpserver import HTTPServer
 
-from leadops.signature import sign
+from leadops.http.signature import sign
 from leadops_local.__main__ import main
 from leadops_local.apigw import build_event, match_route, to_http
 from leadops_local.provision import creation_order, provision

@@ -1,6 +1,5 @@
-"""The layer ships what it needs and nothing the runtime has; domain code stays free of AWS."""
+"""The layer ships what it needs and nothing the runtime has (purity: test_architecture.py)."""
 
-import ast
 import tomllib
 from pathlib import Path
 
@@ -21,25 +20,6 @@ def test_layer_requirements_match_the_project_dependencies_except_boto3() -> Non
     layer = _requirements((LAYER / "requirements.txt").read_text(encoding="utf-8").splitlines())
     assert "boto3" not in layer, "the Lambda runtime ships boto3; packaging it bloats the layer"
     assert {name: spec for name, spec in declared.items() if name != "boto3"} == layer
-
-
-DOMAIN_MODULES = ["rulebook", "models", "ranges", "normalise", "scoring"]
-
-
-def _top_level_imports(source: str) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names |= {alias.name.split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            names.add(node.module.split(".")[0])
-    return names
-
-
-def test_domain_modules_never_import_boto3() -> None:
-    for name in DOMAIN_MODULES:
-        source = (LAYER / "leadops" / f"{name}.py").read_text(encoding="utf-8")
-        assert not _top_level_imports(source) & {"boto3", "botocore"}, name
 
 
 def test_rulebook_document_ships_inside_the_package() -> None:

@@ -14,8 +14,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from leadops.adapters.leads_table import LeadsTable
 from leadops.assignment import Rep, RepRole, pick
-from leadops.leads_table import LeadsTable
 from leadops_local.runtime import LocalFunction, environment
 from leadops_local.template import SamTemplate
 from tests.helpers import (

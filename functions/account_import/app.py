@@ -2,7 +2,7 @@
 CSV) as the account's SNAPSHOT, then write ``<key>.report.json`` next to the file.
 
 The object is streamed (64 KiB reads, one batch of snapshots in memory); parsing and
-validation live in ``leadops.account_import``. Rejected rows are reported by line and field,
+validation live in ``leadops.snapshot_files``. Rejected rows are reported by line and field,
 never by value. If DynamoDB fails mid-file the exception propagates on purpose: Lambda's
 asynchronous retries run the whole file again, which is safe because every row is an upsert
 of the account's one SNAPSHOT item (the rows already written are written again, unchanged).
@@ -23,8 +23,9 @@ from aws_lambda_powertools.utilities.data_classes import S3Event
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
-from leadops import aws
-from leadops.account_import import (
+from leadops.adapters import aws
+from leadops.adapters.accounts_table import AccountsTable
+from leadops.snapshot_files import (
     ImportReport,
     decode_lines,
     is_report,
@@ -32,7 +33,6 @@ from leadops.account_import import (
     report_key,
     run_import,
 )
-from leadops.accounts_table import AccountsTable
 
 logger = Logger()
 accounts = AccountsTable(os.environ["ACCOUNTS_TABLE"])

@@ -12,12 +12,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadops import accounts_api
-from leadops.account_routing import AccountRouting
-from leadops.accounts_table import AccountsTable
-from leadops.api import build_resolver, guard_body
-from leadops.leads_table import LeadsTable
-from leadops.live_rulebook import LiveRulebook
+from leadops.adapters.accounts_table import AccountsTable
+from leadops.adapters.leads_table import LeadsTable
+from leadops.http.resolver import build_resolver, guard_body
+from leadops.services import accounts as accounts_api
+from leadops.services.account_routing import AccountRouting
+from leadops.services.live_rulebook import LiveRulebook
 
 logger = Logger()
 app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadops.rulebook_ops import RulebookOps
+from leadops.services.rulebook_ops import RulebookOps
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)

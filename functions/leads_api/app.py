@@ -13,11 +13,11 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadops import leads_api
-from leadops.api import build_resolver, guard_body
+from leadops.adapters.leads_table import LeadsTable
 from leadops.assignment import Rep, RepFields
-from leadops.leads_table import LeadsTable
-from leadops.live_rulebook import LiveRulebook
+from leadops.http.resolver import build_resolver, guard_body
+from leadops.services import leads as leads_api
+from leadops.services.live_rulebook import LiveRulebook
 
 logger = Logger()
 app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))

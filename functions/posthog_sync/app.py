@@ -16,9 +16,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadops import aws
-from leadops.leads_table import LeadsTable
-from leadops.posthog_sync import IcpUpdate, PostHogClient, PostHogError, updates_to_send
+from leadops.adapters import aws
+from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.posthog import IcpUpdate, PostHogClient, PostHogError, updates_to_send
 
 logger = Logger()
 table = LeadsTable(os.environ["LEADS_TABLE"])

@@ -13,9 +13,9 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadops.api import build_resolver, guard_body
+from leadops.http.resolver import build_resolver, guard_body
 from leadops.rulebook import Rulebook
-from leadops.rulebook_ops import DryRunRequest, ReportQuery, Rollback, RulebookOps
+from leadops.services.rulebook_ops import DryRunRequest, ReportQuery, Rollback, RulebookOps
 
 logger = Logger()
 app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))

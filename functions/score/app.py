@@ -13,9 +13,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadops.api import build_resolver, guard_body
-from leadops.live_rulebook import LiveRulebook
+from leadops.http.resolver import build_resolver, guard_body
 from leadops.models import MAX_BODY_BYTES_SCORE, LeadInput
+from leadops.services.live_rulebook import LiveRulebook
 
 logger = Logger()
 app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))

@@ -22,7 +22,8 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from leadops.zendesk import SupportTicket, ZendeskError, ZendeskSettings
+from leadops.adapters.zendesk import ZendeskError, ZendeskSettings
+from leadops.tickets import SupportTicket
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -11,8 +11,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadops.queues import TaskQueue
-from leadops.sweep import plan
+from leadops.adapters.queues import TaskQueue
+from leadops.services.sweep import plan
 
 logger = Logger()
 tasks = TaskQueue(os.environ["SWEEP_QUEUE_URL"])

@@ -18,12 +18,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadops.account_routing import AccountRouting
-from leadops.accounts_table import AccountsTable
-from leadops.leads_table import LeadsTable
-from leadops.live_rulebook import LiveRulebook
-from leadops.queues import TaskQueue
-from leadops.sweep import SweepTask, run_segment
+from leadops.adapters.accounts_table import AccountsTable
+from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.queues import TaskQueue
+from leadops.services.account_routing import AccountRouting
+from leadops.services.live_rulebook import LiveRulebook
+from leadops.services.sweep import SweepTask, run_segment
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)

@@ -16,17 +16,17 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadops import aws
-from leadops.accounts_table import AccountsTable
-from leadops.ai_classifier import BedrockClassifier
-from leadops.api import build_resolver, guard_body, require_signature
-from leadops.demo_request import DemoRequests
-from leadops.events import LeadEvents
-from leadops.leads_table import LeadsTable
-from leadops.live_rulebook import LiveRulebook
+from leadops.adapters import aws
+from leadops.adapters.accounts_table import AccountsTable
+from leadops.adapters.bedrock import BedrockClassifier
+from leadops.adapters.events import LeadEvents
+from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.queues import SupportQueue
+from leadops.http.resolver import build_resolver, guard_body, require_signature
+from leadops.http.signature import secrets_from
 from leadops.models import MAX_BODY_BYTES_WEBHOOK, FormSubmission
-from leadops.queues import SupportQueue
-from leadops.signature import secrets_from
+from leadops.services.demo_requests import DemoRequests
+from leadops.services.live_rulebook import LiveRulebook
 
 logger = Logger()
 app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))

@@ -1,4 +1,4 @@
-"""`leadops sign`: the header the webhook accepts, made by leadops.signature.sign."""
+"""`leadops sign`: the header the webhook accepts, made by leadops.http.signature.sign."""
 
 import json
 import shlex
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from leadops.signature import SignatureError, verify
+from leadops.http.signature import SignatureError, verify
 from tests.cli.conftest import Cli
 from tests.helpers import SALES
 

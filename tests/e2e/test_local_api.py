@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from leadops.signature import sign
+from leadops.http.signature import sign
 from leadops_local.server import LISTENING
 from tests.helpers import ROOT, SALES, WEBHOOK_SECRET
 

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from botocore.response import StreamingBody
 
-from leadops.accounts_table import AccountsTable
+from leadops.adapters.accounts_table import AccountsTable
 from leadops.routing import AccountSnapshot
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate

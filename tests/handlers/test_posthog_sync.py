@@ -99,7 +99,7 @@ def test_no_posthog_host_means_no_sync_resources(template: SamTemplate) -> None:
 
 
 def test_the_event_uuid_makes_retries_idempotent() -> None:
-    from leadops.posthog_sync import IcpUpdate
+    from leadops.adapters.posthog import IcpUpdate
 
     first = IcpUpdate("a@acme.io", 12, "high", "v1")
     assert first.event_uuid == IcpUpdate("a@acme.io", 12, "high", "v1").event_uuid
@@ -115,7 +115,7 @@ def test_a_posthog_that_hangs_past_the_timeout_is_a_retryable_failure() -> None:
 
     from werkzeug import Request, Response
 
-    from leadops.posthog_sync import IcpUpdate, PostHogClient, PostHogError
+    from leadops.adapters.posthog import IcpUpdate, PostHogClient, PostHogError
 
     release = threading.Event()
     server = HTTPServer(host="127.0.0.1", threaded=True)

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from leadops.account_routing import AccountRouting
-from leadops.accounts_table import AccountsTable
-from leadops.leads_table import LeadsTable
+from leadops.adapters.accounts_table import AccountsTable
+from leadops.adapters.leads_table import LeadsTable
 from leadops.routing import AccountSnapshot
 from leadops.rulebook import load_rulebook
 from leadops.scoring import Scorer
-from leadops.sweep import SweepTask, run_segment
+from leadops.services.account_routing import AccountRouting
+from leadops.services.sweep import SweepTask, run_segment
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
 from tests.helpers import FunctionUnderTest, add_rep, call, counting_aws, drain

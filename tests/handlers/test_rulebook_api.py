@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from leadops.accounts_table import AccountsTable
+from leadops.adapters.accounts_table import AccountsTable
 from leadops.routing import AccountSnapshot
 from leadops.rulebook import load_rulebook
 from leadops_local.runtime import LocalFunction

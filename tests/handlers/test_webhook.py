@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 import pytest
 
-from leadops.accounts_table import AccountsTable
+from leadops.adapters.accounts_table import AccountsTable
+from leadops.http.signature import sign
 from leadops.routing import AccountSnapshot
-from leadops.signature import sign
 from leadops_local.runtime import LocalFunction, environment
 from leadops_local.template import SamTemplate
 from tests.helpers import (
@@ -315,12 +315,12 @@ def test_dynamodb_down_is_503_and_nothing_is_stored(
 ) -> None:
     from botocore.exceptions import EndpointConnectionError
 
-    import leadops.leads_table
+    import leadops.adapters.leads_table
 
     def unreachable(*args: Any, **kwargs: Any) -> Any:
         raise EndpointConnectionError(endpoint_url="https://dynamodb.local")
 
-    monkeypatch.setattr(leadops.leads_table.LeadsTable, "read_intake", unreachable)
+    monkeypatch.setattr(leadops.adapters.leads_table.LeadsTable, "read_intake", unreachable)
     status, answer = deliver(webhook, SALES)
     assert status == 503
     assert "nothing was stored" in answer["message"]
@@ -340,12 +340,12 @@ def test_a_throttled_write_is_503_and_the_retry_stores_one_lead(
     aws: SamTemplate,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import leadops.leads_table
+    import leadops.adapters.leads_table
 
     add_rep(leads_api, "tae-1")
-    real_save = leadops.leads_table.LeadsTable.save_lead
+    real_save = leadops.adapters.leads_table.LeadsTable.save_lead
     monkeypatch.setattr(
-        leadops.leads_table.LeadsTable,
+        leadops.adapters.leads_table.LeadsTable,
         "save_lead",
         lambda *a, **k: (_ for _ in ()).throw(
             _client_error("ProvisionedThroughputExceededException")
@@ -354,7 +354,7 @@ def test_a_throttled_write_is_503_and_the_retry_stores_one_lead(
     status, _ = deliver(webhook, SALES)
     assert status == 503
     assert _leads(aws) == []
-    monkeypatch.setattr(leadops.leads_table.LeadsTable, "save_lead", real_save)
+    monkeypatch.setattr(leadops.adapters.leads_table.LeadsTable, "save_lead", real_save)
     status, answer = deliver(webhook, SALES)
     assert (status, answer["outcome"]) == (200, "instant_scheduler")
     assert len(_leads(aws)) == 1
@@ -363,12 +363,12 @@ def test_a_throttled_write_is_503_and_the_retry_stores_one_lead(
 def test_sqs_down_for_a_support_request_is_503_and_stores_nothing(
     webhook: FunctionUnderTest, aws: SamTemplate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import leadops.queues
+    import leadops.adapters.queues
 
     def down(*args: Any, **kwargs: Any) -> None:
         raise _client_error("ServiceUnavailable")
 
-    monkeypatch.setattr(leadops.queues.SupportQueue, "send", down)
+    monkeypatch.setattr(leadops.adapters.queues.SupportQueue, "send", down)
     status, _ = deliver(webhook, {**SALES, "message": "refund my invoice, billing is broken"})
     assert status == 503
     assert _leads(aws) == []
@@ -381,13 +381,13 @@ def test_eventbridge_down_still_answers_from_the_stored_lead(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    import leadops.events
+    import leadops.adapters.events
 
     def down(*args: Any, **kwargs: Any) -> None:
         raise _client_error("InternalException")
 
     add_rep(leads_api, "tae-1")
-    monkeypatch.setattr(leadops.events.LeadEvents, "publish", down)
+    monkeypatch.setattr(leadops.adapters.events.LeadEvents, "publish", down)
     status, answer = deliver(webhook, SALES)
     assert (status, len(_leads(aws))) == (200, 1)
     assert any(r.getMessage() == "lead.qualified not published" for r in caplog.records)

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from leadops.account_import import (
+from leadops.routing import AccountSnapshot
+from leadops.snapshot_files import (
     FileError,
     ImportReport,
     RowError,
@@ -17,7 +18,6 @@ from leadops.account_import import (
     report_key,
     run_import,
 )
-from leadops.routing import AccountSnapshot
 
 SECRET = "Zyxwv-Confidential"  # a value that must never appear in an error
 

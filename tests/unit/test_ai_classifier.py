@@ -5,10 +5,10 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from leadops.ai_classifier import BedrockClassifier
+from leadops.adapters.bedrock import BedrockClassifier
 from leadops.classification import Label, Verdict
-from leadops.demo_request import _second_opinion
 from leadops.models import LeadInput
+from leadops.services.demo_requests import _second_opinion
 
 LEAD = LeadInput(email="a@acme.io", job_title="CTO", message="Our dashboard shows an error")
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"

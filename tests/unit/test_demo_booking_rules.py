@@ -7,11 +7,11 @@ import pytest
 
 from leadops.assignment import Rep, RepRole, pick
 from leadops.classification import Label, classify
+from leadops.http.signature import SignatureError, parse, secrets_from, sign, verify
 from leadops.models import LeadInput
 from leadops.normalise import EmailKind, NormalisedLead
 from leadops.qualification import account_key, check_scheduler, criteria_met
 from leadops.rulebook import Rulebook
-from leadops.signature import SignatureError, parse, secrets_from, sign, verify
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
+from leadops.adapters.rulebook_table import StoredRulebook
 from leadops.backtest import Tally
 from leadops.classification import Label
 from leadops.lead_decision import decision_rule, outcome_of
-from leadops.live_rulebook import LiveRulebook
 from leadops.qualification import Outcome, SchedulerCheck
 from leadops.reports import GroupBy, conversion
 from leadops.rulebook import Rulebook
-from leadops.rulebook_table import StoredRulebook
+from leadops.services.live_rulebook import LiveRulebook
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -197,7 +197,7 @@ def test_an_override_that_no_longer_validates_falls_back_to_the_packaged_ruleboo
 def test_a_rulebook_digest_does_not_depend_on_the_hash_seed() -> None:
     code = (
         "from leadops.rulebook import load_rulebook\n"
-        "from leadops.rulebook_table import digest\n"
+        "from leadops.adapters.rulebook_table import digest\n"
         "print(digest(load_rulebook().model_dump(mode='json')))"
     )
     digests = {

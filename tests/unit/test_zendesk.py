@@ -14,8 +14,9 @@ from pydantic import ValidationError
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from leadops import vendor_http, zendesk
-from leadops.zendesk import SupportTicket, ZendeskClient, ZendeskError, ZendeskSettings
+from leadops.adapters import vendor_http
+from leadops.adapters.zendesk import ZendeskClient, ZendeskError, ZendeskSettings
+from leadops.tickets import NO_MESSAGE, SupportTicket
 
 TICKETS = "/api/v2/tickets.json"
 EMAIL, TOKEN = "agent@example.com", "s3cr3t-token"
@@ -129,7 +130,7 @@ def test_a_ticket_without_a_message_still_has_a_comment(httpserver: HTTPServer) 
     silent = TICKET.model_copy(update={"body": ""})
     client_for(httpserver).create_ticket(silent, "sub-1")
     ((request, _),) = httpserver.log
-    assert request.get_json()["ticket"]["comment"]["body"] == zendesk.NO_MESSAGE
+    assert request.get_json()["ticket"]["comment"]["body"] == NO_MESSAGE
 
 
 def test_a_success_without_a_ticket_id_is_an_error(httpserver: HTTPServer) -> None:

@@ -93,7 +93,7 @@ def cmd_explain(ctx: Context) -> int:
 
 
 def cmd_sign(ctx: Context) -> int:
-    from leadops.signature import sign
+    from leadops.http.signature import sign
 
     secret = ctx.args.secret or os.environ.get(SECRET_ENV)
     if not secret:

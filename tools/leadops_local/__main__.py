@@ -150,7 +150,7 @@ def _run(args: argparse.Namespace) -> int:
             raise UsageError(f"--parameter-overrides wants KEY=VALUE, not {bad[0]!r}")
         overrides = dict(pair.split("=", 1) for pair in pairs)
         if args.command == "sign":
-            from leadops.signature import sign
+            from leadops.http.signature import sign
 
             at = args.timestamp if args.timestamp is not None else int(time.time())
             print(sign(args.body.read_bytes(), args.secret, at))

@@ -4,6 +4,7 @@ concurrent invocations each get their own slot and the sequence stays fair."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated
@@ -67,3 +68,11 @@ def pick(reps: list[Rep], position: int) -> Rep | None:
     sequence = _smooth_sequence(tuple((rep.rep_id, rep.weight) for rep in active))
     chosen = sequence[position % len(sequence)]
     return next(rep for rep in active if rep.rep_id == chosen)
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """A round-robin pool's reps and the slot reserved for this caller."""
+
+    reps: list[Rep]
+    position: int  # this caller's slot in the round robin, unique under concurrency

@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from leadops.account_routing import AccountRouting
-from leadops.accounts_table import AccountRecord
+from leadops.adapters.accounts_table import AccountRecord
 from leadops.classification import Label
 from leadops.lead_decision import Evaluation, decision_rule, evaluate, outcome_of
-from leadops.live_rulebook import Rules
 from leadops.models import LeadInput
 from leadops.qualification import Outcome
 from leadops.reports import count, tally
+from leadops.rules import Rules
+from leadops.services.account_routing import AccountRouting
 
 LEAD_FIELDS = ("classification", "outcome", "scheduler_eligible", "rule")
 ACCOUNT_FIELDS = ("team", "rule")

@@ -8,7 +8,7 @@ off while the modules load; ``ready()`` then freezes everything loaded so far in
 generation (later collections, on warm requests, never walk it again) and turns collection back
 on. Nothing is lost: objects created during init are never garbage anyway, and any cycles that
 were are simply kept for the container's life (bounded by the import itself). The SDK,
-which loads with the first AWS call, gets the same treatment in leadops.aws.
+which loads with the first AWS call, gets the same treatment in leadops.adapters.aws.
 """
 
 from __future__ import annotations

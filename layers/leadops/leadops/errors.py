@@ -1,4 +1,4 @@
-"""Domain errors the HTTP layer maps to answers in one place (leadops.api)."""
+"""Domain errors the HTTP layer maps to answers in one place (leadops.http.resolver)."""
 
 
 class NotFound(LookupError):

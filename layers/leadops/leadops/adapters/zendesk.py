@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Annotated, Any, Self
+from typing import Annotated, Self
 from urllib.parse import urlsplit
 
 import urllib3
@@ -27,20 +27,12 @@ from pydantic import (
     model_validator,
 )
 
-from leadops import aws
-from leadops.models import Email, LongText
-from leadops.vendor_http import RETRYABLE_STATUSES, JsonPoster, VendorUnreachable
+from leadops.adapters import aws
+from leadops.adapters.vendor_http import RETRYABLE_STATUSES, JsonPoster, VendorUnreachable
+from leadops.tickets import SupportTicket
 
 SECRET_MAX_AGE_S = 300
 _ERROR_CODE_MAX = 80
-NO_MESSAGE = "(The form was submitted without a message.)"
-
-# Header-safe (no whitespace or control characters): the submission id becomes the
-# Idempotency-Key header and the ticket's external_id. Zendesk accepts keys up to 255 chars.
-SubmissionId = Annotated[
-    str, StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
-]
-Tag = Annotated[str, StringConstraints(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_:./-]+$")]
 
 
 class ZendeskError(Exception):
@@ -60,35 +52,6 @@ def _check_base_url(value: str) -> str:
 
 
 BaseUrl = Annotated[str, StringConstraints(max_length=500), AfterValidator(_check_base_url)]
-
-
-class SupportTicket(BaseModel):
-    """The SQS message a ``support`` form submission becomes (also the ticket's content)."""
-
-    model_config = ConfigDict(
-        extra="ignore", str_strip_whitespace=True, frozen=True, hide_input_in_errors=True
-    )
-
-    submission_id: SubmissionId
-    lead_id: Annotated[str, StringConstraints(min_length=1, max_length=128)] | None = None
-    requester_email: Email
-    # The webhook falls back to the email for a nameless requester, so as long as an email.
-    requester_name: Annotated[str, StringConstraints(min_length=1, max_length=254)]
-    subject: Annotated[str, StringConstraints(min_length=1, max_length=255)]
-    body: LongText = ""  # a support form may come without a message; Zendesk needs one
-    tags: list[Tag] = Field(default_factory=list, max_length=20)
-
-    def as_zendesk(self) -> dict[str, Any]:
-        """The ``POST /api/v2/tickets.json`` body."""
-        return {
-            "ticket": {
-                "subject": self.subject,
-                "comment": {"body": self.body or NO_MESSAGE},
-                "requester": {"name": self.requester_name, "email": self.requester_email},
-                "tags": list(self.tags),
-                "external_id": self.submission_id,
-            }
-        }
 
 
 class ZendeskClient:

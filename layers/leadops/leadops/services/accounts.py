@@ -7,9 +7,9 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
-from leadops.account_routing import AccountRouting
-from leadops.accounts_table import AccountRecord, AccountsTable
+from leadops.adapters.accounts_table import AccountRecord, AccountsTable
 from leadops.routing import SignalType, Team
+from leadops.services.account_routing import AccountRouting
 
 
 class SignalDetail(BaseModel):

@@ -18,7 +18,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from leadops.dynamodb import Table, plain, typed
+from leadops.adapters.dynamodb import Table, plain, typed
 from leadops.errors import Conflict
 
 JOB_TTL_S = 7 * 24 * 3600

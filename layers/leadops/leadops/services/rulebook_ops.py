@@ -1,6 +1,6 @@
 """Operating the rules (``RulebookApiFunction``): the live rulebook's versions, dry runs of a
 candidate over stored history, and conversion reports. Request models live here; storage in
-leadops.rulebook_table / leads_table / accounts_table; decisions in leadops.backtest.
+leadops.adapters.rulebook_table / leads_table / accounts_table; decisions in leadops.backtest.
 
 A dry run over a window reads page by page (gsi1 per day for leads, a scan for accounts) and
 never writes a decision. It answers at once when it finishes within the API's budget; otherwise
@@ -20,9 +20,10 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from leadops.account_routing import AccountRouting
-from leadops.accounts_api import SignalInput
-from leadops.accounts_table import AccountRecord, AccountsTable
+from leadops.adapters.accounts_table import AccountRecord, AccountsTable
+from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.queues import TaskQueue
+from leadops.adapters.rulebook_table import RulebookTable, StoredRulebook
 from leadops.backtest import (
     Tally,
     account_decisions,
@@ -31,14 +32,14 @@ from leadops.backtest import (
     stored_lead_decisions,
 )
 from leadops.errors import Conflict, Invalid, NotFound
-from leadops.leads_table import LeadsTable
-from leadops.live_rulebook import Rules, packaged_rules, rules_from
 from leadops.models import LeadInput
-from leadops.queues import TaskQueue
 from leadops.reports import ATTRIBUTES, GroupBy, conversion
 from leadops.routing import AccountSnapshot
 from leadops.rulebook import Rulebook
-from leadops.rulebook_table import RulebookTable, StoredRulebook
+from leadops.rules import Rules, packaged_rules
+from leadops.services.account_routing import AccountRouting
+from leadops.services.accounts import SignalInput
+from leadops.services.live_rulebook import rules_from
 
 logger = Logger(child=True)
 MAX_WINDOW_DAYS = 366

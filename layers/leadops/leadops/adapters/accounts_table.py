@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from leadops.dynamodb import Table, batch_write, plain, typed
+from leadops.adapters.dynamodb import Table, batch_write, plain, typed
 from leadops.errors import NotFound
 
 if TYPE_CHECKING:  # imported where used: the webhook needs this module, not the routing rules

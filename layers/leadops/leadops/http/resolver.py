@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from leadops.errors import Conflict, Invalid, NotFound
-from leadops.signature import HEADER, SignatureError, verify
+from leadops.http.signature import HEADER, SignatureError, verify
 
 Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -139,7 +139,7 @@ def build_resolver(
 def require_signature(
     secrets: Callable[[], list[str]], clock: Callable[[], float] = time.time
 ) -> Callable[..., Any]:
-    """401 unless the body carries a valid ``X-Leadops-Signature`` (see leadops.signature).
+    """401 unless the body carries a valid ``X-Leadops-Signature`` (see leadops.http.signature).
     Goes inside ``guard_body``, so the body it checks is the exact UTF-8 text received."""
 
     @lambda_handler_decorator

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadops.account_routing import AccountRouting
-from leadops.accounts_table import AccountsTable
-from leadops.dynamodb import BATCH_LIMIT
+from leadops.adapters.accounts_table import AccountsTable
+from leadops.adapters.dynamodb import BATCH_LIMIT
+from leadops.services.account_routing import AccountRouting
 
 
 class SweepTask(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from leadops import aws
+from leadops.adapters import aws
 
 SOURCE = "leadops"
 

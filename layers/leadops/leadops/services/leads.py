@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from leadops.adapters.leads_table import LeadsTable
 from leadops.assignment import Rep
-from leadops.leads_table import LeadsTable
 
 
 class Disqualification(BaseModel):

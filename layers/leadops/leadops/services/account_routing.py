@@ -13,9 +13,9 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
-from leadops.accounts_table import AccountRecord
+from leadops.adapters.accounts_table import AccountRecord
+from leadops.adapters.leads_table import LeadsTable
 from leadops.assignment import Rep, pick
-from leadops.leads_table import LeadsTable
 from leadops.normalise import NormalisedLead
 from leadops.routing import TEAM_ROLE, AccountSnapshot, Router, RoutingDecision, Team, signals_from
 from leadops.rulebook import Rulebook

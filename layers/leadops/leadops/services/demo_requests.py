@@ -23,20 +23,20 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from leadops.accounts_table import AccountsTable
-from leadops.ai_classifier import BedrockClassifier
+from leadops.adapters.accounts_table import AccountsTable
+from leadops.adapters.bedrock import BedrockClassifier
+from leadops.adapters.events import LeadEvents
+from leadops.adapters.leads_table import AlreadyStored, Intake, LeadsTable, lead_id_for
+from leadops.adapters.queues import SupportQueue
 from leadops.assignment import Rep, RepRole, pick
 from leadops.classification import Label, Verdict
-from leadops.events import LeadEvents
 from leadops.lead_decision import Evaluation, decision_rule, evaluate, outcome_of
-from leadops.leads_table import AlreadyStored, Intake, LeadsTable, lead_id_for
-from leadops.live_rulebook import LiveRulebook
 from leadops.models import CompanyInput, FormSubmission
 from leadops.normalise import NormalisedLead
 from leadops.qualification import SchedulerCheck, account_key
-from leadops.queues import SupportQueue
 from leadops.rulebook import Rulebook
-from leadops.zendesk import SupportTicket
+from leadops.services.live_rulebook import LiveRulebook
+from leadops.tickets import SupportTicket
 
 logger = Logger(child=True)
 

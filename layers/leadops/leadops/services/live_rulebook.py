@@ -15,58 +15,23 @@ import os
 import time
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
-from leadops.rulebook import Rulebook, load_rulebook
-from leadops.rulebook_table import RulebookTable, StoredRulebook
-from leadops.scoring import Scorer
+from leadops.adapters.rulebook_table import RulebookTable, StoredRulebook
+from leadops.rules import Rules, override_rules, packaged_rules
 
 logger = Logger(child=True)
 TTL_S = 60.0
 
 
-@dataclass(frozen=True, slots=True)
-class Rules:
-    """A rulebook and what is built from it (once per version per container)."""
-
-    rulebook: Rulebook
-    scorer: Scorer
-    source: str  # "packaged" | "override"
-    activated_at: str | None = None
-
-    @property
-    def version(self) -> str:
-        return self.rulebook.version
-
-    @classmethod
-    def of(cls, rulebook: Rulebook, source: str, activated_at: str | None = None) -> Rules:
-        return cls(rulebook, Scorer(rulebook), source, activated_at)
-
-
-def packaged_rules() -> Rules:
-    rulebook = load_rulebook()
-    return _built(rulebook, "packaged", None)
-
-
-_BUILT: dict[tuple[str, str], Rules] = {}
 _EVERY: weakref.WeakSet[LiveRulebook] = weakref.WeakSet()
-
-
-def _built(rulebook: Rulebook, source: str, activated_at: str | None) -> Rules:
-    key = (rulebook.version, source)
-    rules = _BUILT.get(key)
-    if rules is None or rules.rulebook != rulebook or rules.activated_at != activated_at:
-        rules = Rules.of(rulebook, source, activated_at)
-        _BUILT[key] = rules
-    return rules
 
 
 def rules_from(stored: StoredRulebook) -> Rules:
     """Rules from a stored document (raises pydantic.ValidationError if it no longer fits)."""
-    return _built(Rulebook.model_validate(stored.document), "override", stored.activated_at)
+    return override_rules(stored.document, stored.activated_at)
 
 
 def expire_all() -> None:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from leadops.vendor_http import RETRYABLE_STATUSES, JsonPoster, VendorUnreachable
+from leadops.adapters.vendor_http import RETRYABLE_STATUSES, JsonPoster, VendorUnreachable
 
 _NAMESPACE = uuid.UUID("5f0c6b8e-3d1c-4e0a-9b7a-2b1d2c3e4f50")
 

@@ -7,7 +7,7 @@ import time
 from functools import cache
 from typing import Any
 
-from leadops import aws
+from leadops.adapters import aws
 
 BATCH_LIMIT = 25  # BatchWriteItem's maximum
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from leadops import aws
+from leadops.adapters import aws
 
 if TYPE_CHECKING:  # the Zendesk module (urllib3, its models) only where tickets are handled
-    from leadops.zendesk import SupportTicket
+    from leadops.tickets import SupportTicket
 
 
 class SupportQueue:

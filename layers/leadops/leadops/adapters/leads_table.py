@@ -23,8 +23,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from leadops.assignment import Rep, RepRole, pool_key
-from leadops.dynamodb import Table, batch_write, plain, typed
+from leadops.adapters.dynamodb import Table, batch_write, plain, typed
+from leadops.assignment import Pool, Rep, RepRole, pool_key
 from leadops.errors import NotFound
 
 
@@ -48,12 +48,6 @@ class Intake:
     profile: dict[str, Any] | None
     lockout: dict[str, Any] | None
     other: list[dict[str, Any]]  # items of another table asked for in the same call
-
-
-@dataclass(frozen=True, slots=True)
-class Pool:
-    reps: list[Rep]
-    position: int  # this caller's slot in the round robin, unique under concurrency
 
 
 class LeadsTable(Table):
