@@ -46,3 +46,9 @@ def test_no_function_loads_boto3_at_init() -> None:
         text = app.read_text(encoding="utf-8")
         assert "import boto3" not in text, app
         assert "utilities import parameters" not in text, app
+
+
+def test_no_two_test_files_share_a_name() -> None:
+    """pytest's rootdir-relative imports work either way, but a name should find one file."""
+    names = [path.name for path in (ROOT / "tests").rglob("test_*.py")]
+    assert sorted(name for name in set(names) if names.count(name) > 1) == []

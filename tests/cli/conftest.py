@@ -121,8 +121,9 @@ Reply = tuple[int, Any]
 
 
 class ContractApi:
-    """Endpoints not in template.yaml yet, answered as their contract says: each
-    ``(method, path)`` has a list of replies given in turn (the last one repeats)."""
+    """The API's endpoints answered as their contract says, so a CLI test needs no stack: each
+    ``(method, path)`` has a list of replies given in turn (the last one repeats).
+    The test_*against_handlers.py files run the commands against the real handlers."""
 
     def __init__(self) -> None:
         self.replies: dict[tuple[str, str], list[Reply]] = {}

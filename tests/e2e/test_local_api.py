@@ -207,7 +207,7 @@ def test_ctrl_c_stops_it_cleanly(api: RunningApi) -> None:
 
 def test_sigterm_stops_it_cleanly() -> None:
     """On the fixture template (few resources, a catch-all route): options after start-api."""
-    fixture = ROOT / "tests" / "fixtures" / "runner" / "template.yaml"
+    fixture = ROOT / "tests" / "runner" / "fixtures" / "template.yaml"
     running = _start("start-api", "--port", "0", "--template", str(fixture))
     try:
         status, _, answer = running.post("/leads/l-1", b"", method="GET")

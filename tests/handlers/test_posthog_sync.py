@@ -1,7 +1,7 @@
 """ICP score sync to PostHog: lead.qualified on the bus -> (EventBridge rule) -> ICP-sync queue
 -> the worker -> one batched $set request to a PostHog stand-in on 127.0.0.1."""
 
-import json
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -104,7 +104,9 @@ def test_the_event_uuid_makes_retries_idempotent() -> None:
     first = IcpUpdate("a@acme.io", 12, "high", "v1")
     assert first.event_uuid == IcpUpdate("a@acme.io", 12, "high", "v1").event_uuid
     assert first.event_uuid != IcpUpdate("a@acme.io", 11, "low", "v1").event_uuid
-    assert json.dumps(first.event_uuid)
+    assert first.event_uuid != IcpUpdate("a@acme.io", 12, "high", "v2").event_uuid
+    # PostHog takes the event's uuid as a canonical UUID string
+    assert str(uuid.UUID(first.event_uuid)) == first.event_uuid
 
 
 def test_a_posthog_that_hangs_past_the_timeout_is_a_retryable_failure() -> None:

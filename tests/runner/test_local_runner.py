@@ -34,7 +34,7 @@ from leadops_local.template import (
 )
 from tests.helpers import ROOT, TEMPLATE, WEBHOOK_SECRET
 
-FIXTURES = Path(__file__).parent / "fixtures" / "runner"
+FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE = FIXTURES / "template.yaml"
 EVENTS = sorted((ROOT / "events").glob("*.json"))
 # Template parameters that are a vendor's base URL: pointed at a stand-in on 127.0.0.1.
