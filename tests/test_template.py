@@ -159,3 +159,50 @@ def test_the_iam_check_catches_a_wildcard(template: dict[str, Any]) -> None:
     broken["Resources"]["ScoreFunction"]["Properties"]["Policies"] = [{"Statement": [statement]}]
     with pytest.raises(AssertionError):
         test_no_function_has_wildcards_on_data_services(broken)
+
+
+def test_the_layer_declares_only_the_runtime_it_is_built_for(template: dict[str, Any]) -> None:
+    """pydantic_core ships a compiled module per Python version: a layer built for 3.12 fails to
+    import on 3.13, so it must not claim 3.13 (issue 16, item 13)."""
+    layer = template["Resources"]["LeadopsLayer"]
+    built_for = layer["Metadata"]["BuildMethod"]
+    assert layer["Properties"]["CompatibleRuntimes"] == [built_for]
+    assert template["Globals"]["Function"]["Runtime"] == built_for
+
+
+def test_every_function_has_a_log_group_with_the_stack_retention(
+    template: dict[str, Any],
+) -> None:
+    for name, function in _resources(template, "AWS::Serverless::Function").items():
+        group = function["Properties"].get("LoggingConfig", {}).get("LogGroup", {}).get("Ref")
+        assert group in template["Resources"], name
+        resource = template["Resources"][group]
+        assert resource["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+        assert resource.get("Condition") == function.get("Condition"), name
+
+
+def test_bedrock_may_be_a_model_id_or_a_cross_region_inference_profile(
+    template: dict[str, Any],
+) -> None:
+    """A profile id (us.anthropic…) is invoked through its inference-profile ARN, which routes
+    to the foundation model in several Regions: both must be allowed, the second only through
+    the profile (AWS: "Prerequisites for inference profiles")."""
+    bedrock = [
+        statement
+        for statement in _statements(template["Resources"]["WebhookFunction"])
+        if statement["Action"] == "bedrock:InvokeModel"
+    ]
+    resources = [_as_list(statement["Resource"]) for statement in bedrock]
+    texts = [[resource["Fn::Sub"] for resource in group] for group in resources]
+    profile = (
+        "arn:${AWS::Partition}:bedrock:${AWS::Region}:${AWS::AccountId}"
+        ":inference-profile/${AiClassifierModelId}"
+    )
+    assert profile in texts[0]
+    assert (
+        "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/${AiClassifierModelId}"
+        in texts[0]
+    )
+    assert texts[1] == ["arn:${AWS::Partition}:bedrock:*::foundation-model/*"]
+    condition = bedrock[1]["Condition"]["StringEquals"]["bedrock:InferenceProfileArn"]
+    assert condition == {"Fn::Sub": profile}
