@@ -256,3 +256,47 @@ def test_credentials_come_from_the_secret_when_one_is_configured() -> None:
         )["ARN"]
         settings = ZendeskSettings.from_env({**ENV, "ZENDESK_SECRET_ARN": arn})
         assert settings.credentials() == ("bot@example.com", "from-secret")
+
+
+# --- looking a ticket up by external_id (before creating, for a redrive past the key's life) ---
+def test_find_ticket_asks_list_tickets_by_external_id(httpserver: HTTPServer) -> None:
+    """Zendesk "List Tickets": ``GET /api/v2/tickets?external_id={external_id}`` answers
+    ``{"tickets": [{"id": 35436, "external_id": "...", ...}], "count": 1, ...}``; external ids
+    need not be unique, so several may come back: the oldest (lowest id) is ours."""
+    httpserver.expect_request(
+        TICKETS, method="GET", query_string={"external_id": "sub-1"}
+    ).respond_with_json(
+        {"tickets": [{"id": 90, "external_id": "sub-1"}, {"id": 35, "external_id": "sub-1"}],
+         "count": 2, "next_page": None, "previous_page": None}
+    )  # fmt: skip
+    assert client_for(httpserver).find_ticket("sub-1") == 35
+    ((request, _),) = httpserver.log
+    expected_auth = base64.b64encode(f"{EMAIL}/token:{TOKEN}".encode()).decode()
+    assert request.headers["Authorization"] == f"Basic {expected_auth}"
+    assert request.args.to_dict() == {"external_id": "sub-1"}
+
+
+def test_find_ticket_without_a_match_is_none(httpserver: HTTPServer) -> None:
+    httpserver.expect_request(TICKETS, method="GET").respond_with_json(
+        {"tickets": [], "count": 0, "next_page": None, "previous_page": None}
+    )
+    assert client_for(httpserver).find_ticket("sub-2") is None
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "retryable"),
+    [
+        (503, {"error": "Unavailable"}, True),
+        (401, {"error": "Couldn't authenticate you"}, False),
+        (200, {"tickets": "not a list"}, False),
+        (200, "<html>", False),
+    ],
+)
+def test_find_ticket_failures_say_whether_to_retry(
+    httpserver: HTTPServer, status: int, body: Any, retryable: bool
+) -> None:
+    response = Response(json.dumps(body) if isinstance(body, dict) else body, status=status)
+    httpserver.expect_request(TICKETS, method="GET").respond_with_response(response)
+    with pytest.raises(ZendeskError) as failure:
+        client_for(httpserver, retries=1).find_ticket("sub-3")
+    assert (failure.value.status, failure.value.retryable) == (status, retryable)

@@ -35,8 +35,9 @@ class _Retry(Retry):
 
 
 class JsonPoster:
-    """POSTs JSON to one vendor. Only for requests that are safe to repeat (an idempotency key
-    or de-duplicating ids), since a retried POST may reach the vendor twice."""
+    """JSON over HTTP to one vendor. Only for requests that are safe to repeat (a GET, or a POST
+    with an idempotency key or de-duplicating ids), since a retried POST may reach the vendor
+    twice."""
 
     def __init__(self, timeout_s: float, retries: int, backoff_factor: float) -> None:
         self.retry = _Retry(
@@ -45,7 +46,7 @@ class JsonPoster:
             read=retries,
             status=retries,
             redirect=False,
-            allowed_methods=frozenset({"POST"}),
+            allowed_methods=frozenset({"GET", "POST"}),
             status_forcelist=RETRYABLE_STATUSES,
             backoff_factor=backoff_factor,
             respect_retry_after_header=True,
@@ -55,16 +56,31 @@ class JsonPoster:
 
     def post(self, url: str, document: Any, headers: dict[str, str]) -> tuple[int, bytes]:
         """The final status and body; ``VendorUnreachable`` when there was none."""
+        body = json.dumps(document).encode("utf-8")
+        return self._request("POST", url, {"Content-Type": "application/json", **headers}, body)
+
+    def get(self, url: str, fields: dict[str, str], headers: dict[str, str]) -> tuple[int, bytes]:
+        """GET ``url`` with ``fields`` as its query string; as ``post``."""
+        return self._request("GET", url, headers, fields=fields)
+
+    def _request(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes | None = None,
+        fields: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
         try:
             response = self.http.request(
-                "POST",
+                method,
                 url,
-                body=json.dumps(document).encode("utf-8"),
-                headers={"Content-Type": "application/json", "Accept": "application/json",
-                         **headers},
+                body=body,
+                fields=fields,
+                headers={"Accept": "application/json", **headers},
                 retries=self.retry,
                 redirect=False,
-            )  # fmt: skip
+            )
         except MaxRetryError as exc:
             reason = type(exc.reason).__name__ if exc.reason else "unknown"
             raise VendorUnreachable(f"unreachable after retries ({reason})") from None

@@ -13,7 +13,7 @@ import json
 import os
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
 import urllib3
@@ -84,24 +84,59 @@ class ZendeskClient:
             raise ZendeskError(f"zendesk {exc}", None, True) from None
         return _ticket_id(status, data)
 
+    def find_ticket(self, external_id: str) -> int | None:
+        """The id of a ticket already filed with this ``external_id``, if any.
+
+        Zendesk's idempotency keys expire (after two hours), so a message redriven from the DLQ
+        later would file a second ticket: the worker asks first. Zendesk's "List Tickets",
+        ``GET /api/v2/tickets?external_id={external_id}``, answers ``{"tickets": [...]}``
+        ("external ids don't have to be unique ... may return multiple tickets"): the oldest
+        (lowest id) is the one."""
+        url = f"{self.base_url}/api/v2/tickets.json"
+        try:
+            status, data = self._poster.get(url, {"external_id": external_id}, self._headers)
+        except VendorUnreachable as exc:
+            raise ZendeskError(f"zendesk {exc}", None, True) from None
+        answer = _answer(data)
+        if not 200 <= status < 300:
+            raise _failure(status, answer)
+        tickets = answer.get("tickets") if isinstance(answer, dict) else None
+        if not isinstance(tickets, list):
+            raise ZendeskError(f"zendesk answered {status} without a ticket list", status, False)
+        ids = [_id_of(ticket) for ticket in tickets]
+        return min((i for i in ids if i is not None), default=None)
+
+
+def _answer(data: bytes) -> Any:
+    try:
+        return json.loads(data) if data else None
+    except ValueError:
+        return None
+
+
+def _id_of(ticket: Any) -> int | None:
+    """A ticket object's ``id`` when it is one (an integer, not a bool)."""
+    value = ticket.get("id") if isinstance(ticket, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
 
 def _ticket_id(status: int, data: bytes) -> int:
-    try:
-        answer = json.loads(data) if data else None
-    except ValueError:
-        answer = None
+    answer = _answer(data)
     if 200 <= status < 300:
-        ticket = answer.get("ticket") if isinstance(answer, dict) else None
-        ticket_id = ticket.get("id") if isinstance(ticket, dict) else None
-        if isinstance(ticket_id, int) and not isinstance(ticket_id, bool):
+        ticket_id = _id_of(answer.get("ticket") if isinstance(answer, dict) else None)
+        if ticket_id is not None:
             return ticket_id
         raise ZendeskError(f"zendesk answered {status} without a ticket id", status, False)
+    raise _failure(status, answer)
+
+
+def _failure(status: int, answer: Any) -> ZendeskError:
     # Only Zendesk's error code ("RecordInvalid"), never its description: that can echo input.
     code = answer.get("error") if isinstance(answer, dict) else None
     code = code[:_ERROR_CODE_MAX] if isinstance(code, str) else "no error code"
     retryable = status in RETRYABLE_STATUSES
     suffix = " after retries" if retryable else ""
-    raise ZendeskError(f"zendesk answered {status} ({code}){suffix}", status, retryable)
+    return ZendeskError(f"zendesk answered {status} ({code}){suffix}", status, retryable)
 
 
 class ZendeskSettings(BaseModel):
