@@ -207,9 +207,9 @@ def counting_aws() -> Iterator[Counter[str]]:
         yield calls
 
 
-def candidate_rulebook(version: str = "2099-01-01.1", **changes: Any) -> dict[str, Any]:
-    """The packaged rulebook's document with ``changes`` ("section.key" -> value) and a new
-    version: a candidate to put or dry-run."""
+def candidate(version: str = "2099-01-01.1", **changes: Any) -> dict[str, Any]:
+    """A candidate rulebook to put or dry-run: the packaged rulebook's document with
+    ``changes`` ("section.key" -> value) and a new version."""
     document = load_rulebook().model_dump(mode="json")
     document["version"] = version
     for path, value in changes.items():

@@ -18,13 +18,11 @@ from tests.helpers import (
     FunctionUnderTest,
     add_rep,
     call,
+    candidate,
     counting_aws,
     deliver,
     drain,
     intercepting_aws,
-)
-from tests.helpers import (
-    candidate_rulebook as candidate,
 )
 
 PACKAGED = load_rulebook().model_dump(mode="json")

@@ -21,7 +21,7 @@ from leadops.services.account_routing import AccountRouting
 from leadops.services.dry_runs import DryRunRequest, DryRuns
 from leadops.services.rule_reports import ReportQuery, RuleReports
 from leadops.services.rulebook_versions import RulebookVersions
-from tests.helpers import SALES, candidate_rulebook
+from tests.helpers import SALES, candidate
 from tests.unit.rulebook_fakes import (
     Account,
     FixedRules,
@@ -37,8 +37,9 @@ TODAY = NOW.date()
 PACKAGED = packaged_rules()
 
 
-def candidate(version: str = "2099-01-01.1", **changes: Any) -> Rulebook:
-    return Rulebook.model_validate(candidate_rulebook(version, **changes))
+def changed(version: str = "2099-01-01.1", **changes: Any) -> Rulebook:
+    """The packaged rulebook with ``changes`` ("section.key" -> value) and a new version."""
+    return Rulebook.model_validate(candidate(version, **changes))
 
 
 UNREACHABLE_SCORE = {"demo_booking.instant_scheduler_min_lead_score": 100}
@@ -58,7 +59,7 @@ def versions(store: MemoryRulebookStore) -> RulebookVersions:
 def test_a_put_version_is_live_listed_and_names_what_it_replaced(
     versions: RulebookVersions,
 ) -> None:
-    answer = versions.put(candidate("2099-01-01.1"))
+    answer = versions.put(changed("2099-01-01.1"))
     assert answer == {
         "version": "2099-01-01.1",
         "source": "override",
@@ -79,12 +80,12 @@ def test_a_put_version_is_live_listed_and_names_what_it_replaced(
 def test_a_put_raced_by_another_change_is_a_conflict_and_writes_nothing(
     store: MemoryRulebookStore, versions: RulebookVersions
 ) -> None:
-    versions.put(candidate("2099-01-01.1"))
+    versions.put(changed("2099-01-01.1"))
     other = RulebookVersions(store, clock=lambda: NOW)
-    store.another_change_gets_in_first(lambda: other.put(candidate("2099-01-01.2")))
+    store.another_change_gets_in_first(lambda: other.put(changed("2099-01-01.2")))
 
     with pytest.raises(Conflict):
-        versions.put(candidate("2099-01-01.3"))  # decided against .1, which is no longer live
+        versions.put(changed("2099-01-01.3"))  # decided against .1, which is no longer live
 
     assert versions.current().version == "2099-01-01.2"  # the change that got in first stays
     assert "2099-01-01.3" not in store.stored
@@ -93,8 +94,8 @@ def test_a_put_raced_by_another_change_is_a_conflict_and_writes_nothing(
 def test_a_rollback_raced_by_another_change_is_a_conflict(
     store: MemoryRulebookStore, versions: RulebookVersions
 ) -> None:
-    versions.put(candidate("2099-01-01.1"))
-    versions.put(candidate("2099-01-01.2"))
+    versions.put(changed("2099-01-01.1"))
+    versions.put(changed("2099-01-01.2"))
     store.another_change_gets_in_first(lambda: store.deactivate("2099-01-01.2"))
     with pytest.raises(Conflict):
         versions.rollback("2099-01-01.1")
@@ -104,8 +105,8 @@ def test_a_rollback_raced_by_another_change_is_a_conflict(
 def test_a_rollback_makes_a_stored_version_live_again_and_to_packaged_removes_the_override(
     store: MemoryRulebookStore, versions: RulebookVersions
 ) -> None:
-    versions.put(candidate("2099-01-01.1"))
-    versions.put(candidate("2099-01-01.2"))
+    versions.put(changed("2099-01-01.1"))
+    versions.put(changed("2099-01-01.2"))
 
     back = versions.rollback("2099-01-01.1")
     assert (back["version"], back["previous_version"]) == ("2099-01-01.1", "2099-01-01.2")
@@ -121,7 +122,7 @@ def test_the_packaged_version_changed_is_a_conflict_and_an_unknown_version_is_no
     store: MemoryRulebookStore, versions: RulebookVersions
 ) -> None:
     with pytest.raises(Conflict):
-        versions.put(candidate(PACKAGED.version, **UNREACHABLE_SCORE))
+        versions.put(changed(PACKAGED.version, **UNREACHABLE_SCORE))
     assert store.stored == {}
     with pytest.raises(NotFound):
         versions.rollback("2000-01-01.1")
@@ -132,7 +133,7 @@ def test_the_packaged_version_changed_is_a_conflict_and_an_unknown_version_is_no
 def test_a_stored_version_this_layer_no_longer_accepts_is_not_rolled_back_to(
     store: MemoryRulebookStore, versions: RulebookVersions
 ) -> None:
-    versions.put(candidate("2099-01-01.1"))
+    versions.put(changed("2099-01-01.1"))
     store.stored["old"] = StoredRulebook("old", {"version": "old"}, None)
     with pytest.raises(Invalid):
         versions.rollback("old")
@@ -157,7 +158,7 @@ def test_a_conversion_report_counts_the_window_against_the_live_target() -> None
             TODAY - timedelta(days=30): [_reported("manual:criteria", "manual_review", "won")],
         }
     )
-    live = candidate(**{"reporting.conversion_target": 0.5})
+    live = changed(**{"reporting.conversion_target": 0.5})
     reports = RuleReports(FixedRules(Rules.of(live, "override")), leads, clock=lambda: NOW)
 
     report = reports.conversion_report(ReportQuery())
@@ -243,7 +244,7 @@ def _dry_runs(
 
 
 WINDOW = {"from": TODAY - timedelta(days=1), "to": TODAY}
-STRICTER = {"rulebook": candidate(**UNREACHABLE_SCORE), **WINDOW}
+STRICTER = {"rulebook": changed(**UNREACHABLE_SCORE), **WINDOW}
 
 
 def test_a_window_that_fits_the_budget_answers_at_once(
@@ -313,7 +314,7 @@ def test_a_dry_run_of_one_lead_answers_before_and_after(
 ) -> None:
     runs, jobs, _ = _dry_runs(history, sync_budget_ms=0)
     request = DryRunRequest.model_validate(
-        {"rulebook": candidate(**UNREACHABLE_SCORE), "lead": SALES}
+        {"rulebook": changed(**UNREACHABLE_SCORE), "lead": SALES}
     )
     status, answer = runs.start(request, lambda: 10**9)
     assert (status, answer["status"], answer["window"]) == (200, "complete", None)
@@ -330,7 +331,7 @@ def test_a_dry_run_of_one_account_routes_it_under_both_rulebooks(
     history: tuple[MemoryLeads, MemoryAccounts],
 ) -> None:
     runs, _, _ = _dry_runs(history, sync_budget_ms=0)
-    bigger = candidate(**{"routing.new_business.nb4_employees_min": 10_000})
+    bigger = changed(**{"routing.new_business.nb4_employees_min": 10_000})
     request = DryRunRequest.model_validate(
         {"rulebook": bigger,
          "account": {"account_id": "bigfish", "employees": 5000, "first_signup_at": TODAY}}
@@ -351,4 +352,4 @@ def test_a_dry_run_needs_exactly_one_subject(
 ) -> None:
     runs, _, _ = _dry_runs(history, sync_budget_ms=0)
     with pytest.raises(Invalid):
-        runs.start(DryRunRequest.model_validate({"rulebook": candidate(), **subjects}), lambda: 0)
+        runs.start(DryRunRequest.model_validate({"rulebook": changed(), **subjects}), lambda: 0)

@@ -108,18 +108,20 @@ class DryRunJob(BaseModel):
 
     def answer(self) -> dict[str, Any]:
         """What the API answers about the job: its progress, and its result once complete."""
-        state = self.state()
         keys = ("job_id", "status", "current_version", "candidate_version", "window")
-        answer = {key: state[key] for key in keys}
+        shown = self.model_dump(
+            mode="json", by_alias=True, include={*keys, "cursor", "finished_at"}
+        )
+        answer = {key: shown[key] for key in keys}
         answer["progress"] = {
             "leads_evaluated": self.tally.leads["evaluated"] + self.tally.leads["skipped"],
             "accounts_evaluated": self.tally.accounts["evaluated"],
-            "phase": state["cursor"]["phase"],
-            "day": state["cursor"]["day"],
+            "phase": shown["cursor"]["phase"],
+            "day": shown["cursor"]["day"],
         }
         if self.complete:
             answer |= self.tally.result(self.current.reporting.conversion_target)
-            answer["finished_at"] = state.get("finished_at")
+            answer["finished_at"] = shown["finished_at"]
         return answer
 
 
