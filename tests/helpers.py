@@ -12,6 +12,7 @@ from typing import Any
 import botocore.client
 
 from leadops.http.signature import sign
+from leadops.rulebook import load_rulebook
 from leadops.scoring import ScoreCard, ScoreItem
 from leadops_local.apigw import Match, build_event, match_route
 from leadops_local.runtime import LocalFunction
@@ -204,3 +205,17 @@ def counting_aws() -> Iterator[Counter[str]]:
 
     with intercepting_aws(count):
         yield calls
+
+
+def candidate(version: str = "2099-01-01.1", **changes: Any) -> dict[str, Any]:
+    """A candidate rulebook to put or dry-run: the packaged rulebook's document with
+    ``changes`` ("section.key" -> value) and a new version."""
+    document = load_rulebook().model_dump(mode="json")
+    document["version"] = version
+    for path, value in changes.items():
+        *parents, last = path.split(".")
+        node = document
+        for part in parents:
+            node = node[part]
+        node[last] = value
+    return document

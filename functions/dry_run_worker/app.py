@@ -30,7 +30,7 @@ margin_ms = int(os.environ.get("DRY_RUN_MARGIN_MS", "30000"))
 
 def go_on(record: SQSRecord, lambda_context: LambdaContext) -> None:
     job_id = json.loads(record.body)["job_id"]
-    done = ops.resume(job_id, lambda_context.get_remaining_time_in_millis, margin_ms)
+    done = ops.dry_runs.resume(job_id, lambda_context.get_remaining_time_in_millis, margin_ms)
     logger.info("dry run " + ("complete" if done else "continues"), extra={"job_id": job_id})
 
 

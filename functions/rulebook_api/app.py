@@ -15,7 +15,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.rulebook import Rulebook
-from leadops.services.rulebook_ops import DryRunRequest, ReportQuery, Rollback, RulebookOps
+from leadops.services.dry_runs import DryRunRequest
+from leadops.services.rule_reports import ReportQuery
+from leadops.services.rulebook_ops import RulebookOps
+from leadops.services.rulebook_versions import Rollback
 
 logger = Logger()
 app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
@@ -24,45 +27,45 @@ ops = RulebookOps.from_env()
 
 @app.get("/rulebook")
 def get_rulebook() -> dict[str, Any]:
-    return ops.view(ops.active())
+    return ops.versions.live()
 
 
 @app.put("/rulebook")
 def put_rulebook(rulebook: Rulebook) -> dict[str, Any]:
-    return ops.put(rulebook)
+    return ops.versions.put(rulebook)
 
 
 @app.get("/rulebook/versions")
 def list_versions() -> dict[str, Any]:
-    return ops.versions()
+    return ops.versions.versions()
 
 
 @app.get("/rulebook/versions/<version>")
 def get_version(version: str) -> dict[str, Any]:
-    return ops.version(version)
+    return ops.versions.version(version)
 
 
 @app.post("/rulebook/rollback")
 def rollback(body: Rollback) -> dict[str, Any]:
-    return ops.rollback(body.version)
+    return ops.versions.rollback(body.version)
 
 
 @app.post("/rulebook/dry-run")
 def dry_run(body: DryRunRequest) -> Response[dict[str, Any]]:
     context = app.lambda_context
-    status, answer = ops.dry_run(body, context.get_remaining_time_in_millis)
+    status, answer = ops.dry_runs.start(body, context.get_remaining_time_in_millis)
     return Response(status, content_types.APPLICATION_JSON, answer)
 
 
 @app.get("/rulebook/dry-run/<job_id>")
 def get_dry_run(job_id: str) -> dict[str, Any]:
-    return ops.job(job_id)
+    return ops.dry_runs.read(job_id)
 
 
 @app.get("/reports/conversion")
 def conversion_report() -> dict[str, Any]:
     query = ReportQuery.model_validate(app.current_event.query_string_parameters or {})
-    return ops.conversion_report(query)
+    return ops.reports.conversion_report(query)
 
 
 @logger.inject_lambda_context(clear_state=True)

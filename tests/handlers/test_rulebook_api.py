@@ -2,7 +2,6 @@
 pickup by the other functions without a deploy, dry runs over seeded history (one that flips
 known decisions, one that changes nothing), the asynchronous continuation, conversion reports."""
 
-import copy
 import json
 from datetime import UTC, date, datetime
 from typing import Any
@@ -19,6 +18,7 @@ from tests.helpers import (
     FunctionUnderTest,
     add_rep,
     call,
+    candidate,
     counting_aws,
     deliver,
     drain,
@@ -27,19 +27,6 @@ from tests.helpers import (
 
 PACKAGED = load_rulebook().model_dump(mode="json")
 TODAY = datetime.now(UTC).date().isoformat()
-
-
-def candidate(version: str = "2099-01-01.1", **changes: Any) -> dict[str, Any]:
-    """The packaged rulebook with ``changes`` ("section.key" -> value) and a new version."""
-    document = copy.deepcopy(PACKAGED)
-    document["version"] = version
-    for path, value in changes.items():
-        *parents, last = path.split(".")
-        node = document
-        for part in parents:
-            node = node[part]
-        node[last] = value
-    return document
 
 
 @pytest.fixture

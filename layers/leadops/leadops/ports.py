@@ -5,11 +5,17 @@ fakes. A service depends on these, never on an adapter class, so it runs without
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, Protocol
 
 from leadops.assignment import Pool, Rep, RepRole
 from leadops.rules import Rules
 from leadops.tickets import SupportTicket
+
+if TYPE_CHECKING:  # the routing rules load only where accounts are routed
+    from leadops.routing import AccountSnapshot
 
 
 class RulebookSource(Protocol):
@@ -40,3 +46,115 @@ class EventBus(Protocol):
     """The stack's event bus (EventBridge): notifications, never the record of a decision."""
 
     def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+
+
+# --- operating the rules: versions, reports, dry runs -----------------------------------------
+@dataclass(frozen=True, slots=True)
+class StoredRulebook:
+    """A rulebook version as the rulebook store keeps it (its document as validated when it
+    was put; it may no longer fit a newer layer's model)."""
+
+    version: str
+    document: dict[str, Any]
+    stored_at: str | None
+    activated_at: str | None = None
+    previous_version: str | None = None
+
+
+class ActiveRulebook(Protocol):
+    """Where the live override is kept (what every function reads through LiveRulebook)."""
+
+    def active(self) -> StoredRulebook | None:
+        """The live override, or None while the packaged rulebook is live."""
+        ...
+
+
+class RulebookStore(ActiveRulebook, Protocol):
+    """Every stored version and the live pointer. A change names the override it was decided
+    against (``live``, None for the packaged rulebook) and raises errors.Conflict, writing
+    nothing, if another change got in first."""
+
+    def version(self, version: str) -> StoredRulebook | None: ...
+
+    def versions(self) -> list[StoredRulebook]:
+        """Every stored version (descriptions only), newest first."""
+        ...
+
+    def store_and_activate(
+        self, document: dict[str, Any], at: datetime, previous_version: str, live: str | None
+    ) -> bool:
+        """Store the version (Conflict if stored with another document) and make it live."""
+        ...
+
+    def activate(
+        self, stored: StoredRulebook, at: datetime, previous_version: str, live: str | None
+    ) -> None: ...
+
+    def deactivate(self, live: str) -> None:
+        """Back to the packaged rulebook."""
+        ...
+
+
+class DryRunJobs(Protocol):
+    """A dry run's progress between slices, as JSON state (kept for a week)."""
+
+    def put_job(self, job_id: str, state: dict[str, Any], at: datetime) -> None: ...
+
+    def job(self, job_id: str) -> dict[str, Any] | None: ...
+
+
+class TaskQueue(Protocol):
+    """A work queue whose messages are JSON bodies (a dry run's next slice)."""
+
+    def send_all(self, bodies: list[str]) -> None: ...
+
+
+class LeadsReceived(Protocol):
+    """Stored leads by the day they were received (what reports count)."""
+
+    def leads_between(
+        self, first: date, last: date, attributes: tuple[str, ...] = ()
+    ) -> Iterable[dict[str, Any]]:
+        """Every lead received from ``first`` to ``last`` (inclusive), only ``attributes``."""
+        ...
+
+
+class LeadPages(Protocol):
+    """Stored leads of one day a page at a time (what a dry run re-decides, slice by slice)."""
+
+    def lead_page(
+        self, day: date, start_key: dict[str, Any] | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """One page of the day's lead items and where to go on (None: the day is done)."""
+        ...
+
+
+class StoredAccount(Protocol):
+    """What a dry run routes of a stored account."""
+
+    @property
+    def account_id(self) -> str: ...
+
+    @property
+    def snapshot(self) -> AccountSnapshot | None: ...
+
+    @property
+    def signals(self) -> list[dict[str, Any]]: ...
+
+
+class AccountPage(Protocol):
+    @property
+    def records(self) -> Sequence[StoredAccount]: ...
+
+    @property
+    def next_key(self) -> dict[str, Any] | None:
+        """Where the next page starts; None after the last."""
+        ...
+
+
+class AccountPages(Protocol):
+    """Stored accounts a page at a time (one segment of a parallel scan)."""
+
+    def scan_segment(
+        self, segment: int, total_segments: int, start_key: dict[str, Any] | None
+    ) -> AccountPage: ...

@@ -19,7 +19,8 @@ from collections.abc import Callable
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
-from leadops.adapters.rulebook_table import RulebookTable, StoredRulebook
+from leadops.adapters.rulebook_table import RulebookTable
+from leadops.ports import ActiveRulebook, StoredRulebook
 from leadops.rules import Rules, override_rules, packaged_rules
 
 logger = Logger(child=True)
@@ -44,7 +45,7 @@ def expire_all() -> None:
 class LiveRulebook:
     def __init__(
         self,
-        table: RulebookTable | None,
+        table: ActiveRulebook | None,
         ttl_s: float = TTL_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
