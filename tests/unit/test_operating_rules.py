@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from leadops.adapters.rulebook_table import StoredRulebook
 from leadops.backtest import Tally
 from leadops.classification import Label
 from leadops.lead_decision import decision_rule, outcome_of
 from leadops.qualification import Outcome, SchedulerCheck
 from leadops.reports import GroupBy, conversion
 from leadops.rulebook import Rulebook
+from leadops.rules import StoredRulebook
 from leadops.services.live_rulebook import LiveRulebook
 
 NOW = datetime(2026, 11, 23, tzinfo=UTC)
@@ -163,7 +163,7 @@ def test_the_live_rulebook_is_read_once_a_minute_and_survives_an_outage(
     rulebook: Rulebook, clock: list[float]
 ) -> None:
     table = Table()
-    live = LiveRulebook(table, ttl_s=60, clock=lambda: clock[0])  # type: ignore[arg-type]
+    live = LiveRulebook(table, ttl_s=60, clock=lambda: clock[0])
     assert live.current().source == "packaged"
     override = rulebook.model_dump(mode="json") | {"version": "2099-01-01.1"}
     table.stored = StoredRulebook("2099-01-01.1", override, None, NOW.isoformat())
@@ -183,7 +183,7 @@ def test_a_cold_container_without_its_rulebook_fails_retryably(clock: list[float
     table = Table()
     table.down = True
     with pytest.raises(ConnectionError):
-        LiveRulebook(table, clock=lambda: clock[0]).current()  # type: ignore[arg-type]
+        LiveRulebook(table, clock=lambda: clock[0]).current()
 
 
 def test_an_override_that_no_longer_validates_falls_back_to_the_packaged_rulebook(
@@ -191,7 +191,7 @@ def test_an_override_that_no_longer_validates_falls_back_to_the_packaged_ruleboo
 ) -> None:
     table = Table()
     table.stored = StoredRulebook("old", {"version": "old"}, None)
-    assert LiveRulebook(table, clock=lambda: clock[0]).current().source == "packaged"  # type: ignore[arg-type]
+    assert LiveRulebook(table, clock=lambda: clock[0]).current().source == "packaged"
 
 
 def test_a_rulebook_digest_does_not_depend_on_the_hash_seed() -> None:

@@ -12,6 +12,17 @@ from leadops.scoring import Scorer
 
 
 @dataclass(frozen=True, slots=True)
+class StoredRulebook:
+    """A rulebook version as the rulebook table keeps it (the live override is one)."""
+
+    version: str
+    document: dict[str, Any]
+    stored_at: str | None
+    activated_at: str | None = None
+    previous_version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Rules:
     """A rulebook and what is built from it (once per version per container)."""
 

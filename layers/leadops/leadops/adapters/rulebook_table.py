@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from botocore.exceptions import ClientError
 
 from leadops.adapters.dynamodb import Table, plain, typed
 from leadops.errors import Conflict
+from leadops.rules import StoredRulebook
 
 JOB_TTL_S = 7 * 24 * 3600
 
@@ -32,15 +32,6 @@ def digest(document: dict[str, Any]) -> str:
     """The same document gives the same digest whatever its key order."""
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRulebook:
-    version: str
-    document: dict[str, Any]
-    stored_at: str | None
-    activated_at: str | None = None
-    previous_version: str | None = None
 
 
 class RulebookTable(Table):

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
-from leadops.adapters.rulebook_table import RulebookTable, StoredRulebook
-from leadops.rules import Rules, override_rules, packaged_rules
+from leadops.adapters.rulebook_table import RulebookTable
+from leadops.ports import ActiveRulebook
+from leadops.rules import Rules, StoredRulebook, override_rules, packaged_rules
 
 logger = Logger(child=True)
 TTL_S = 60.0
@@ -44,7 +45,7 @@ def expire_all() -> None:
 class LiveRulebook:
     def __init__(
         self,
-        table: RulebookTable | None,
+        table: ActiveRulebook | None,
         ttl_s: float = TTL_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

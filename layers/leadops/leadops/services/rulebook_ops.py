@@ -20,10 +20,12 @@ from typing import Annotated, Any
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from leadops.adapters.accounts_table import AccountRecord, AccountsTable
+from leadops.account import AccountRecord
+from leadops.account_decision import AccountDecider
+from leadops.adapters.accounts_table import AccountsTable
 from leadops.adapters.leads_table import LeadsTable
 from leadops.adapters.queues import TaskQueue
-from leadops.adapters.rulebook_table import RulebookTable, StoredRulebook
+from leadops.adapters.rulebook_table import RulebookTable
 from leadops.backtest import (
     Tally,
     account_decisions,
@@ -36,8 +38,7 @@ from leadops.models import LeadInput
 from leadops.reports import ATTRIBUTES, GroupBy, conversion
 from leadops.routing import AccountSnapshot
 from leadops.rulebook import Rulebook
-from leadops.rules import Rules, packaged_rules
-from leadops.services.account_routing import AccountRouting
+from leadops.rules import Rules, StoredRulebook, packaged_rules
 from leadops.services.accounts import SignalInput
 from leadops.services.live_rulebook import rules_from
 
@@ -359,10 +360,10 @@ class RulebookOps:
         before, after = account_decisions(record, *self._routings(current, candidate))
         return {"account": _compared(before, after)}
 
-    def _routings(self, current: Rules, candidate: Rules) -> tuple[AccountRouting, AccountRouting]:
+    def _routings(self, current: Rules, candidate: Rules) -> tuple[AccountDecider, AccountDecider]:
         """Account routing now under each rulebook (decide only: nothing is assigned)."""
         now = self.clock()
         return (
-            AccountRouting(current.rulebook, current.scorer, self.leads, now),
-            AccountRouting(candidate.rulebook, candidate.scorer, self.leads, now),
+            AccountDecider(current.rulebook, current.scorer, now),
+            AccountDecider(candidate.rulebook, candidate.scorer, now),
         )
