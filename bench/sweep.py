@@ -13,13 +13,14 @@ from moto import mock_aws
 from routing import sample_accounts
 
 import leadops.adapters.aws
+from leadops.account import AccountRecord, ScanPage
 from leadops.adapters.accounts_table import AccountsTable
 from leadops.adapters.leads_table import LeadsTable
-from leadops.assignment import Rep, RepRole
+from leadops.assignment import Pool, Rep, RepRole
 from leadops.rulebook import load_rulebook
 from leadops.scoring import Scorer
 from leadops.services.account_routing import AccountRouting
-from leadops.services.sweep import plan, run_segment
+from leadops.services.sweep import SweepTask, plan, run_segment
 from leadops_local.provision import provision
 from leadops_local.template import SamTemplate
 
@@ -27,7 +28,7 @@ from leadops_local.template import SamTemplate
 def _sweep(accounts: AccountsTable, routing: AccountRouting, segments: int) -> Counter[str]:
     with counting_aws() as calls:
         for task in plan("bench", segments):
-            rest: Any = task
+            rest: SweepTask | None = task
             while rest is not None:
                 stats, rest = run_segment(rest, accounts, routing, lambda: 10**9)
                 calls["changed"] += stats.changed
@@ -75,9 +76,13 @@ class _SyntheticAccounts:
         self.count = count
         self.written = 0
 
-    def scan_segment(self, segment: int, total: int, start_key: Any, page_size: int) -> Any:
-        from leadops.adapters.accounts_table import AccountRecord, ScanPage
-
+    def scan_segment(
+        self,
+        segment: int,
+        total_segments: int,
+        start_key: dict[str, Any] | None,
+        page_size: int = 500,
+    ) -> ScanPage:
         start = int(start_key["n"]) if start_key else 0
         end = min(start + page_size, self.count)
         records = [
@@ -96,15 +101,13 @@ class _SyntheticAccounts:
 class _NoPoolWrites:
     """Round-robin slots without DynamoDB (one active rep per pool)."""
 
-    def take_position(self, role: RepRole, territory: str, count: int = 1) -> Any:
-        from leadops.assignment import Pool
-
+    def take_position(self, role: RepRole, territory: str, count: int = 1) -> Pool:
         rep = Rep(rep_id="r", name="r", email="r@s.io", role=role, team="t",
                   territory=territory, weight=1)  # fmt: skip
         return Pool(reps=[rep], position=0)
 
     def pool_reps(self, role: RepRole, territory: str) -> list[Rep]:
-        return self.take_position(role, territory).reps  # type: ignore[no-any-return]
+        return self.take_position(role, territory).reps
 
 
 def sweep_memory(count: int = 100_000) -> dict[str, float]:
@@ -116,11 +119,11 @@ def sweep_memory(count: int = 100_000) -> dict[str, float]:
     peaks = {}
     for n in (count // 10, count):
         accounts = _SyntheticAccounts(n)
-        routing = AccountRouting(rulebook, Scorer(rulebook), _NoPoolWrites(), datetime.now(UTC))  # type: ignore[arg-type]
+        routing = AccountRouting(rulebook, Scorer(rulebook), _NoPoolWrites(), datetime.now(UTC))
         tracemalloc.start()
-        rest: Any = plan("memory", 1)[0]
+        rest: SweepTask | None = plan("memory", 1)[0]
         while rest is not None:
-            _, rest = run_segment(rest, accounts, routing, lambda: 10**9)  # type: ignore[arg-type]
+            _, rest = run_segment(rest, accounts, routing, lambda: 10**9)
         peaks[n] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
     return {

@@ -40,7 +40,7 @@ def add_signal(account_id: str, body: accounts_api.SignalInput) -> dict[str, Any
 
 @app.get("/accounts/<account_id>")
 def get_account(account_id: str) -> dict[str, Any]:
-    return accounts_api.account_view(accounts.get(account_id), routing())
+    return accounts_api.read_account(accounts, routing().decider, account_id)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -161,13 +161,3 @@ class MemoryAccounts:
         start = start_key["at"] if start_key else 0
         end = start + self.page_size
         return Page(self.accounts[start:end], {"at": end} if end < len(self.accounts) else None)
-
-
-class NoRoundRobin:
-    """RepPools that a dry run must never touch: it decides, it assigns nobody."""
-
-    def take_position(self, *args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("a dry run took a round-robin slot")
-
-    def pool_reps(self, *args: Any, **kwargs: Any) -> Any:
-        raise AssertionError("a dry run read a pool to assign")

@@ -17,7 +17,6 @@ from leadops.ports import StoredRulebook
 from leadops.routing import AccountSnapshot
 from leadops.rulebook import Rulebook
 from leadops.rules import Rules, packaged_rules
-from leadops.services.account_routing import AccountRouting
 from leadops.services.dry_runs import DryRunRequest, DryRuns
 from leadops.services.rule_reports import ReportQuery, RuleReports
 from leadops.services.rulebook_versions import RulebookVersions
@@ -29,7 +28,6 @@ from tests.unit.rulebook_fakes import (
     MemoryLeads,
     MemoryQueue,
     MemoryRulebookStore,
-    NoRoundRobin,
 )
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
@@ -234,9 +232,6 @@ def _dry_runs(
         continuations=queue,
         leads=leads,
         accounts=accounts,
-        routing_under=lambda rules, now: AccountRouting(
-            rules.rulebook, rules.scorer, NoRoundRobin(), now
-        ),
         clock=lambda: NOW,
         sync_budget_ms=sync_budget_ms,
     )

@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from leadops.adapters.accounts_table import AccountRecord
+from leadops.account import AccountRecord
+from leadops.account_decision import AccountDecider
 from leadops.classification import Label
 from leadops.lead_decision import Evaluation, decision_rule, evaluate, outcome_of
 from leadops.models import LeadInput
 from leadops.qualification import Outcome
 from leadops.reports import count, tally
 from leadops.rules import Rules
-from leadops.services.account_routing import AccountRouting
 
 LEAD_FIELDS = ("classification", "outcome", "scheduler_eligible", "rule")
 ACCOUNT_FIELDS = ("team", "rule")
@@ -118,17 +118,18 @@ def stored_lead_decisions(
 
 
 def account_decisions(
-    record: AccountRecord, current: AccountRouting, candidate: AccountRouting
+    record: AccountRecord, current: AccountDecider, candidate: AccountDecider
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """(live, candidate) routing of an account, as it stands now."""
     views = []
-    for routing in (current, candidate):
-        decision, icp = routing.decide(record)
+    for decider in (current, candidate):
+        decided = decider.decide(record)
+        team = decided.routing.team
         views.append(
             {
-                "team": decision.team.value if decision.team else None,
-                "rule": decision.rule,
-                "icp_tier": icp.tier,
+                "team": team.value if team else None,
+                "rule": decided.routing.rule,
+                "icp_tier": decided.icp.tier,
             }
         )
     return views[0], views[1]

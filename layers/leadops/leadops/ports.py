@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from leadops.account import AccountRecord, ScanPage
 from leadops.assignment import Pool, Rep, RepRole
 from leadops.rules import Rules
 from leadops.tickets import SupportTicket
@@ -158,3 +159,39 @@ class AccountPages(Protocol):
     def scan_segment(
         self, segment: int, total_segments: int, start_key: dict[str, Any] | None
     ) -> AccountPage: ...
+
+
+# --- accounts (routing) ---------------------------------------------------------------------
+class RoutingWrites(Protocol):
+    """Where accounts' routing documents are written."""
+
+    def put_routings(self, routings: dict[str, dict[str, Any]]) -> int:
+        """Write changed routings (account id -> routing document); returns write calls."""
+        ...
+
+
+class AccountStore(RoutingWrites, Protocol):
+    """Accounts one at a time (the accounts API)."""
+
+    def get(self, account_id: str) -> AccountRecord:
+        """The account as stored (raises ``NotFound`` if nothing is)."""
+        ...
+
+    def add_signal(
+        self, account_id: str, signal: dict[str, Any], at: datetime, window_days: int
+    ) -> None:
+        """Record a routing signal at ``at``; it stops counting after ``window_days``."""
+        ...
+
+
+class AccountSegments(RoutingWrites, Protocol):
+    """Accounts a parallel-scan segment at a time, a page of whole accounts per call (the
+    routing sweep, the dry run)."""
+
+    def scan_segment(
+        self,
+        segment: int,
+        total_segments: int,
+        start_key: dict[str, Any] | None,
+        page_size: int = 500,
+    ) -> ScanPage: ...

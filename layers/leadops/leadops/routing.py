@@ -23,7 +23,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from leadops.assignment import RepRole
-from leadops.rulebook import Rulebook
+from leadops.rulebook import BdrRules, NewBusinessRules, ProductLedRules, Rulebook
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
@@ -119,138 +119,234 @@ class _Context:
     icp_high: bool
 
 
-Rule = Callable[[_Context], str | None]
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """The rulebook's routing thresholds, its month and day windows turned into dates at one
+    moment (once per Router, not once per account)."""
+
+    pls: ProductLedRules
+    nb: NewBusinessRules
+    bdr: BdrRules
+    am_segment: str
+    ae_segment: str
+    icp_countries: frozenset[str]
+    today: date
+    paid_by: date  # PLS-1: paying since this day or earlier
+    roll_off_by: date  # PLS-3: the startup plan ends by this day
+    signup_since: date  # NB-4: first signup on this day or later
+    lost_from: date  # BDR-4: closed lost between these days
+    lost_to: date
+
+    @classmethod
+    def at(cls, rulebook: Rulebook, today: date) -> _Limits:
+        rules = rulebook.routing
+        pls, nb, bdr = rules.product_led, rules.new_business, rules.bdr
+        return cls(
+            pls=pls,
+            nb=nb,
+            bdr=bdr,
+            am_segment=rules.am_referral_segment.casefold(),
+            ae_segment=rules.ae_referral_segment.casefold(),
+            icp_countries=rulebook.icp_score.country.countries,
+            today=today,
+            paid_by=months_before(today, pls.pls1_paying_months_min),
+            roll_off_by=months_after(today, pls.pls3_roll_off_months),
+            signup_since=today - timedelta(days=nb.nb4_first_signup_window_days),
+            lost_from=months_before(today, bdr.bdr4_closed_lost_max_months),
+            lost_to=months_before(today, bdr.bdr4_closed_lost_min_months),
+        )
+
+
+# A rule reads an account's facts under the limits: what matched (the reason), or None.
+Rule = Callable[[_Context, _Limits], str | None]
+
+
+# --- the rules, in seed order; docstrings quote seed 001 (figures are the rulebook's) ---------
+def am_referral(c: _Context, at: _Limits) -> str | None:
+    """Manual referral: "add a Segment for `AM referral` (product-led sales)"."""
+    return "AM referral" if at.am_segment in c.segments else None
+
+
+def ae_referral(c: _Context, at: _Limits) -> str | None:
+    """Manual referral: "or `AE referral` (new business)"."""
+    return "AE referral" if at.ae_segment in c.segments else None
+
+
+def pls1(c: _Context, at: _Limits) -> str | None:
+    """PLS 1: "Customers with MRR between $500-1,667, employee count > 50, user count > 7,
+    based in ICP country, and has been paying for at least 3 months"."""
+    a, pls = c.account, at.pls
+    if (
+        a.mrr is not None
+        and pls.pls1_mrr_min <= a.mrr <= pls.pls1_mrr_max
+        and (a.employees or 0) > pls.pls1_employees_over
+        and (a.user_count or 0) > pls.pls1_users_over
+        and a.country in at.icp_countries
+        and a.paying_since is not None
+        and a.paying_since <= at.paid_by
+    ):
+        return (
+            f"MRR ${a.mrr:,.0f} in ${pls.pls1_mrr_min:,.0f}-${pls.pls1_mrr_max:,.0f}, "
+            f"{a.employees} employees, {a.user_count} users, ICP country {a.country}, "
+            f"paying since {a.paying_since}"
+        )
+    return None
+
+
+def pls2(c: _Context, at: _Limits) -> str | None:
+    """PLS 2: "Customers who have high ICP score and subscribe to the Scale plan"."""
+    if c.icp_high and (c.account.plan or "").casefold() == at.pls.pls2_plan:
+        return f"high ICP score on the {at.pls.pls2_plan} plan"
+    return None
+
+
+def pls3(c: _Context, at: _Limits) -> str | None:
+    """PLS 3: "Customers who are set to roll off the startup plan in the next two months and
+    had a last invoice greater than $1500"."""
+    a, ends = c.account, c.account.startup_plan_ends_at
+    if (
+        (a.plan or "").casefold() == at.pls.pls3_plan
+        and ends is not None
+        and at.today <= ends <= at.roll_off_by
+        and (a.last_invoice_usd or 0) > at.pls.pls3_last_invoice_over
+    ):
+        return f"startup plan ends {ends}, last invoice ${a.last_invoice_usd:,.0f}"
+    return None
+
+
+def pls4(c: _Context, at: _Limits) -> str | None:
+    """PLS 4: "Customers with MRR > $1K and >50% forecasted spend increase this month"."""
+    a = c.account
+    if (a.mrr or 0) > at.pls.pls4_mrr_over and (
+        a.forecast_spend_change_pct or 0
+    ) > at.pls.pls4_forecast_increase_over_pct:
+        return f"MRR ${a.mrr:,.0f}, forecast spend +{a.forecast_spend_change_pct:g}%"
+    return None
+
+
+def nb1(c: _Context, at: _Limits) -> str | None:
+    """NB 1: "Completed the book a demo form (organic inbound or via paid ads campaign or
+    outbound)"."""
+    return "completed the demo form" if SignalType.DEMO_FORM in c.signals else None
+
+
+def nb2(c: _Context, at: _Limits) -> str | None:
+    """NB 2: "Emailed sales@"."""
+    return "emailed sales@" if SignalType.EMAILED_SALES in c.signals else None
+
+
+def nb3(c: _Context, at: _Limits) -> str | None:
+    """NB 3: "Onboarding specialist referral"."""
+    return "onboarding referral" if SignalType.ONBOARDING_REFERRAL in c.signals else None
+
+
+def nb4(c: _Context, at: _Limits) -> str | None:
+    """NB 4: "First signup from a company with 1000+ employees ('Big Fish') signaling a high
+    potential large account early in their product led journey"."""
+    if SignalType.BIG_FISH_SIGNUP in c.signals:
+        return "big fish signup signal"
+    a, first = c.account, c.account.first_signup_at
+    if (
+        first is not None
+        and first >= at.signup_since
+        and (a.employees or 0) >= at.nb.nb4_employees_min
+    ):
+        return f"first signup {first} from a company of {a.employees} employees"
+    return None
+
+
+def nb5(c: _Context, at: _Limits) -> str | None:
+    """NB 5: "Customers who have used 50% or more of their startup credits and had a last
+    invoice greater than $5000"."""
+    a = c.account
+    if (a.startup_credits_used_pct or 0) >= at.nb.nb5_credits_used_min_pct and (
+        a.last_invoice_usd or 0
+    ) > at.nb.nb5_last_invoice_over:
+        return (
+            f"{a.startup_credits_used_pct:g}% of startup credits used, "
+            f"last invoice ${a.last_invoice_usd:,.0f}"
+        )
+    return None
+
+
+def nb6(c: _Context, at: _Limits) -> str | None:
+    """NB 6: "Requests for Trust Center access that require an NDA"."""
+    return "trust center NDA" if SignalType.TRUST_CENTER_NDA in c.signals else None
+
+
+def nb7(c: _Context, at: _Limits) -> str | None:
+    """NB 7: "Self-generated campaigns" (a campaign signal owned by new business)."""
+    return _campaign_of(c, Team.NEW_BUSINESS)
+
+
+def nb8(c: _Context, at: _Limits) -> str | None:
+    """NB 8 (numbered 7 again in the seed): "Outbound leads manually qualified by BDRs"."""
+    return "qualified by a BDR" if SignalType.BDR_QUALIFIED in c.signals else None
+
+
+def bdr1(c: _Context, at: _Limits) -> str | None:
+    """BDR 1: "Self-generated campaigns - all tracked in Lemlist as these change week-to-week"
+    (a campaign signal owned by the BDR team)."""
+    return _campaign_of(c, Team.BDR)
+
+
+def bdr2(c: _Context, at: _Limits) -> str | None:
+    """BDR 2: "Job switchers"."""
+    return "job switcher" if SignalType.JOB_SWITCH in c.signals else None
+
+
+def bdr3(c: _Context, at: _Limits) -> str | None:
+    """BDR 3: "Low usage orgs"."""
+    return "low usage" if SignalType.LOW_USAGE in c.signals else None
+
+
+def bdr4(c: _Context, at: _Limits) -> str | None:
+    """BDR 4: "Closed lost oops 4-6 months old where reason was 'unresponsive'"."""
+    a, lost = c.account, c.account.closed_lost_at
+    if (
+        lost is not None
+        and at.lost_from <= lost <= at.lost_to
+        and (a.closed_lost_reason or "").casefold() == at.bdr.bdr4_reason
+    ):
+        return f"closed lost {lost} ({a.closed_lost_reason})"
+    return None
+
+
+def _campaign_of(c: _Context, team: Team) -> str | None:
+    return f"a campaign owned by {team.value}" if team in c.campaign_teams else None
+
+
+# The precedence (DESIGN.md): referrals, product-led 1-4, new business 1-8, BDR 1-4.
+RULES: tuple[tuple[str, Team, Rule], ...] = (
+    ("AM-referral", Team.PRODUCT_LED, am_referral),
+    ("AE-referral", Team.NEW_BUSINESS, ae_referral),
+    ("PLS-1", Team.PRODUCT_LED, pls1),
+    ("PLS-2", Team.PRODUCT_LED, pls2),
+    ("PLS-3", Team.PRODUCT_LED, pls3),
+    ("PLS-4", Team.PRODUCT_LED, pls4),
+    ("NB-1", Team.NEW_BUSINESS, nb1),
+    ("NB-2", Team.NEW_BUSINESS, nb2),
+    ("NB-3", Team.NEW_BUSINESS, nb3),
+    ("NB-4", Team.NEW_BUSINESS, nb4),
+    ("NB-5", Team.NEW_BUSINESS, nb5),
+    ("NB-6", Team.NEW_BUSINESS, nb6),
+    ("NB-7", Team.NEW_BUSINESS, nb7),
+    ("NB-8", Team.NEW_BUSINESS, nb8),
+    ("BDR-1", Team.BDR, bdr1),
+    ("BDR-2", Team.BDR, bdr2),
+    ("BDR-3", Team.BDR, bdr3),
+    ("BDR-4", Team.BDR, bdr4),
+)
 
 
 class Router:
     """Routes accounts under one rulebook at one moment (build per sweep, reuse per account)."""
 
     def __init__(self, rulebook: Rulebook, now: datetime) -> None:
-        rules = rulebook.routing
-        pls, nb, bdr = rules.product_led, rules.new_business, rules.bdr
-        today = now.date()
         self.now = now
         self.version = rulebook.version
-        self._signals_since = now - timedelta(days=rules.signal_window_days)
-        self._am = rules.am_referral_segment.casefold()
-        self._ae = rules.ae_referral_segment.casefold()
-        icp_countries = rulebook.icp_score.country.countries
-        paid_by = months_before(today, pls.pls1_paying_months_min)
-        roll_off_by = months_after(today, pls.pls3_roll_off_months)
-        signup_since = today - timedelta(days=nb.nb4_first_signup_window_days)
-        lost_from = months_before(today, bdr.bdr4_closed_lost_max_months)
-        lost_to = months_before(today, bdr.bdr4_closed_lost_min_months)
-
-        def pls1(c: _Context) -> str | None:
-            a = c.account
-            if (
-                a.mrr is not None
-                and pls.pls1_mrr_min <= a.mrr <= pls.pls1_mrr_max
-                and (a.employees or 0) > pls.pls1_employees_over
-                and (a.user_count or 0) > pls.pls1_users_over
-                and a.country in icp_countries
-                and a.paying_since is not None
-                and a.paying_since <= paid_by
-            ):
-                return (
-                    f"MRR ${a.mrr:,.0f} in ${pls.pls1_mrr_min:,.0f}-${pls.pls1_mrr_max:,.0f}, "
-                    f"{a.employees} employees, {a.user_count} users, ICP country {a.country}, "
-                    f"paying since {a.paying_since}"
-                )
-            return None
-
-        def pls2(c: _Context) -> str | None:
-            if c.icp_high and (c.account.plan or "").casefold() == pls.pls2_plan:
-                return f"high ICP score on the {pls.pls2_plan} plan"
-            return None
-
-        def pls3(c: _Context) -> str | None:
-            a = c.account
-            ends = a.startup_plan_ends_at
-            if (
-                (a.plan or "").casefold() == pls.pls3_plan
-                and ends is not None
-                and today <= ends <= roll_off_by
-                and (a.last_invoice_usd or 0) > pls.pls3_last_invoice_over
-            ):
-                return f"startup plan ends {ends}, last invoice ${a.last_invoice_usd:,.0f}"
-            return None
-
-        def pls4(c: _Context) -> str | None:
-            a = c.account
-            if (a.mrr or 0) > pls.pls4_mrr_over and (
-                a.forecast_spend_change_pct or 0
-            ) > pls.pls4_forecast_increase_over_pct:
-                return f"MRR ${a.mrr:,.0f}, forecast spend +{a.forecast_spend_change_pct:g}%"
-            return None
-
-        def signal(kind: SignalType, said: str) -> Rule:
-            return lambda c: said if kind in c.signals else None
-
-        def nb4(c: _Context) -> str | None:
-            if SignalType.BIG_FISH_SIGNUP in c.signals:
-                return "big fish signup signal"
-            a = c.account
-            first = a.first_signup_at
-            if (
-                first is not None
-                and first >= signup_since
-                and (a.employees or 0) >= nb.nb4_employees_min
-            ):
-                return f"first signup {first} from a company of {a.employees} employees"
-            return None
-
-        def nb5(c: _Context) -> str | None:
-            a = c.account
-            if (a.startup_credits_used_pct or 0) >= nb.nb5_credits_used_min_pct and (
-                a.last_invoice_usd or 0
-            ) > nb.nb5_last_invoice_over:
-                return (
-                    f"{a.startup_credits_used_pct:g}% of startup credits used, "
-                    f"last invoice ${a.last_invoice_usd:,.0f}"
-                )
-            return None
-
-        def campaign(team: Team) -> Rule:
-            return lambda c: (
-                f"a campaign owned by {team.value}" if team in c.campaign_teams else None
-            )
-
-        def bdr4(c: _Context) -> str | None:
-            a = c.account
-            lost = a.closed_lost_at
-            if (
-                lost is not None
-                and lost_from <= lost <= lost_to
-                and (a.closed_lost_reason or "").casefold() == bdr.bdr4_reason
-            ):
-                return f"closed lost {lost} ({a.closed_lost_reason})"
-            return None
-
-        def segment(wanted: str, said: str) -> Rule:
-            return lambda c: said if wanted in c.segments else None
-
-        kind = SignalType
-        self._rules: tuple[tuple[str, Team, Rule], ...] = (
-            ("AM-referral", Team.PRODUCT_LED, segment(self._am, "AM referral")),
-            ("AE-referral", Team.NEW_BUSINESS, segment(self._ae, "AE referral")),
-            ("PLS-1", Team.PRODUCT_LED, pls1),
-            ("PLS-2", Team.PRODUCT_LED, pls2),
-            ("PLS-3", Team.PRODUCT_LED, pls3),
-            ("PLS-4", Team.PRODUCT_LED, pls4),
-            ("NB-1", Team.NEW_BUSINESS, signal(kind.DEMO_FORM, "completed the demo form")),
-            ("NB-2", Team.NEW_BUSINESS, signal(kind.EMAILED_SALES, "emailed sales@")),
-            ("NB-3", Team.NEW_BUSINESS, signal(kind.ONBOARDING_REFERRAL, "onboarding referral")),
-            ("NB-4", Team.NEW_BUSINESS, nb4),
-            ("NB-5", Team.NEW_BUSINESS, nb5),
-            ("NB-6", Team.NEW_BUSINESS, signal(kind.TRUST_CENTER_NDA, "trust center NDA")),
-            ("NB-7", Team.NEW_BUSINESS, campaign(Team.NEW_BUSINESS)),
-            ("NB-8", Team.NEW_BUSINESS, signal(kind.BDR_QUALIFIED, "qualified by a BDR")),
-            ("BDR-1", Team.BDR, campaign(Team.BDR)),
-            ("BDR-2", Team.BDR, signal(kind.JOB_SWITCH, "job switcher")),
-            ("BDR-3", Team.BDR, signal(kind.LOW_USAGE, "low usage")),
-            ("BDR-4", Team.BDR, bdr4),
-        )
+        self._signals_since = now - timedelta(days=rulebook.routing.signal_window_days)
+        self._limits = _Limits.at(rulebook, now.date())
 
     def route(
         self, account: AccountSnapshot, signals: list[Signal], icp_high: bool
@@ -265,8 +361,8 @@ class Router:
             segments=frozenset(segment.casefold() for segment in account.segments),
             icp_high=icp_high,
         )
-        for rule_id, team, rule in self._rules:
-            said = rule(context)
+        for rule_id, team, rule in RULES:
+            said = rule(context, self._limits)
             if said is not None:
                 return RoutingDecision(team, rule_id, (f"{rule_id} -> {team.value}: {said}",))
         return RoutingDecision(None, None, ("no routing rule matched",))

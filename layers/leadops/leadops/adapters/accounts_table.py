@@ -17,10 +17,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from leadops.account import AccountRecord, ScanPage
 from leadops.adapters.dynamodb import Table, batch_write, plain, typed
 from leadops.errors import NotFound
 
@@ -30,16 +30,6 @@ if TYPE_CHECKING:  # imported where used: the webhook needs this module, not the
 
 def _pk(account_id: str) -> str:
     return f"ACCT#{account_id}"
-
-
-@dataclass
-class AccountRecord:
-    """One account as stored: snapshot, live signals, current routing (each may be missing)."""
-
-    account_id: str
-    snapshot: AccountSnapshot | None = None
-    signals: list[dict[str, Any]] = field(default_factory=list)
-    routing: dict[str, Any] | None = None
 
 
 def _record(account_id: str, items: list[dict[str, Any]], now: float) -> AccountRecord:
@@ -73,14 +63,6 @@ def group_items(items: Iterable[dict[str, Any]], now: float) -> Iterator[Account
         group.append(item)
     if group and current is not None:
         yield _record(current.removeprefix("ACCT#"), group, now)
-
-
-@dataclass(frozen=True)
-class ScanPage:
-    records: list[AccountRecord]
-    # Where to continue: the key of the last item of the last *complete* account, or None.
-    next_key: dict[str, Any] | None
-    read_calls: int
 
 
 class AccountsTable(Table):

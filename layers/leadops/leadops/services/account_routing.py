@@ -1,4 +1,5 @@
-"""Routing applied to stored accounts: decide (pure rules), then assign owners and keep history.
+"""Routing applied to stored accounts: decide (``leadops.account_decision``, pure), then assign
+owners from the rep pools (``leadops.ports.RepPools``) and keep history.
 
 An account whose assignment is open keeps it unless the new decision puts it in another team
 (DESIGN.md: "an account is not re-routed while its assignment is open"); every change of owner
@@ -10,68 +11,54 @@ for all the accounts of a page that need an owner from that pool.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from leadops.adapters.accounts_table import AccountRecord
-from leadops.adapters.leads_table import LeadsTable
+from leadops.account import AccountRecord
+from leadops.account_decision import AccountDecider, AccountDecision
 from leadops.assignment import Rep, pick
-from leadops.normalise import NormalisedLead
-from leadops.routing import TEAM_ROLE, AccountSnapshot, Router, RoutingDecision, Team, signals_from
+from leadops.ports import RepPools
+from leadops.routing import TEAM_ROLE, RoutingDecision, Team
 from leadops.rulebook import Rulebook
-from leadops.scoring import IcpScoreCard, Scorer
+from leadops.scoring import Scorer
 
 HISTORY_LIMIT = 50
 
+Decided = tuple[AccountRecord, AccountDecision]
+
 
 class AccountRouting:
-    def __init__(self, rulebook: Rulebook, scorer: Scorer, leads: LeadsTable, now: datetime):
+    def __init__(self, rulebook: Rulebook, scorer: Scorer, pools: RepPools, now: datetime):
         self.rulebook = rulebook
-        self.scorer = scorer
-        self.router = Router(rulebook, now)
-        self.leads = leads
+        self.decider = AccountDecider(rulebook, scorer, now)
+        self.pools = pools
         self.now = now
         self._staffed: dict[tuple[Team, str], bool] = {}
 
-    def icp(self, snapshot: AccountSnapshot) -> IcpScoreCard:
-        """The account's ICP score from its snapshot (no role or email: those are a lead's)."""
-        normaliser = self.scorer.normaliser
-        lead = NormalisedLead(
-            employees=snapshot.employees,
-            annual_revenue=snapshot.annual_revenue,
-            country=normaliser.country(snapshot.country),
-            company_type=normaliser.company_type(snapshot.type),
-            founded_year=snapshot.founded_year,
-        )
-        return self.scorer.icp_score(lead)
+    def apply(self, records: Iterable[AccountRecord]) -> dict[str, dict[str, Any]]:
+        """Decide each account, then ``assign``: the routings that change."""
+        return self.assign([(record, self.decider.decide(record)) for record in records])
 
-    def decide(self, record: AccountRecord) -> tuple[RoutingDecision, IcpScoreCard]:
-        snapshot = record.snapshot or AccountSnapshot(account_id=record.account_id)
-        icp = self.icp(snapshot)
-        signals = signals_from(record.signals)
-        return self.router.route(snapshot, signals, icp.tier == "high"), icp
-
-    def apply(self, records: list[AccountRecord]) -> dict[str, dict[str, Any]]:
-        """New routing documents for the accounts whose routing changes (others: absent)."""
-        wanted: dict[tuple[Team, str], list[tuple[AccountRecord, RoutingDecision, Any]]]
-        wanted = defaultdict(list)
-        for record in records:
-            decision, icp = self.decide(record)
-            team = decision.team
+    def assign(self, decided: Iterable[Decided]) -> dict[str, dict[str, Any]]:
+        """New routing documents for the decided accounts whose routing changes (others:
+        absent), one round-robin reservation per pool for all of them."""
+        wanted: dict[tuple[Team, str], list[Decided]] = defaultdict(list)
+        for record, decision in decided:
+            team, territory = decision.routing.team, decision.territory
             if team is None or not _needs_owner(record.routing, team):
                 continue
-            snapshot = record.snapshot
-            country = self.scorer.normaliser.country(snapshot.country if snapshot else None)
-            territory = self.rulebook.territories.of(country)
-            if _waiting(record.routing, decision) and not self._has_active_rep(team, territory):
+            if _waiting(record.routing, decision.routing) and not self._has_active_rep(
+                team, territory
+            ):
                 continue  # still nobody to assign: no slot taken, nothing written
-            wanted[(team, territory)].append((record, decision, icp))
+            wanted[(team, territory)].append((record, decision))
         changed: dict[str, dict[str, Any]] = {}
         for (team, territory), accounts in wanted.items():
-            pool = self.leads.take_position(TEAM_ROLE[team], territory, count=len(accounts))
-            for offset, (record, decision, icp) in enumerate(accounts):
+            pool = self.pools.take_position(TEAM_ROLE[team], territory, count=len(accounts))
+            for offset, (record, decision) in enumerate(accounts):
                 rep = pick(pool.reps, pool.position + offset)
-                routing = self._routing(record.routing, team, decision, icp, rep, territory)
+                routing = self._routing(record.routing, team, decision, rep)
                 if routing is not None:
                     changed[record.account_id] = routing
         return changed
@@ -80,7 +67,7 @@ class AccountRouting:
         """Whether the pool has an active rep (read once per pool per sweep)."""
         key = (team, territory)
         if key not in self._staffed:
-            reps = self.leads.pool_reps(TEAM_ROLE[team], territory)
+            reps = self.pools.pool_reps(TEAM_ROLE[team], territory)
             self._staffed[key] = any(rep.active for rep in reps)
         return self._staffed[key]
 
@@ -88,11 +75,10 @@ class AccountRouting:
         self,
         current: dict[str, Any] | None,
         team: Team,
-        decision: RoutingDecision,
-        icp: IcpScoreCard,
+        decided: AccountDecision,
         rep: Rep | None,
-        territory: str,
     ) -> dict[str, Any] | None:
+        decision, icp, territory = decided.routing, decided.icp, decided.territory
         owner = {"id": rep.rep_id, "name": rep.name, "role": rep.role.value} if rep else None
         current = current or {}
         previous_owner = current.get("owner")

@@ -7,8 +7,11 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
-from leadops.adapters.accounts_table import AccountRecord, AccountsTable
+from leadops.account import AccountRecord
+from leadops.account_decision import AccountDecider
+from leadops.ports import AccountStore
 from leadops.routing import SignalType, Team
+from leadops.scoring import IcpScoreCard
 from leadops.services.account_routing import AccountRouting
 
 
@@ -43,25 +46,34 @@ class SignalInput(BaseModel):
 
 
 def record_signal(
-    accounts: AccountsTable,
+    accounts: AccountStore,
     routing: AccountRouting,
     account_id: str,
     signal: SignalInput,
     window_days: int,
 ) -> dict[str, Any]:
-    """Store the signal, then route the account at once rather than at the next sweep."""
+    """Store the signal, then route the account at once rather than at the next sweep (decided
+    once: the same decision assigns and is shown)."""
     accounts.add_signal(account_id, signal.record(), signal.at or routing.now, window_days)
     record = accounts.get(account_id)
-    changed = routing.apply([record])
+    decision = routing.decider.decide(record)
+    changed = routing.assign([(record, decision)])
     if changed:
         accounts.put_routings(changed)
         record.routing = changed[account_id]
-    return account_view(record, routing)
+    return account_view(record, decision.icp)
 
 
-def account_view(record: AccountRecord, routing: AccountRouting) -> dict[str, Any]:
-    """Snapshot, live signals, ICP score and the stored routing (read only)."""
-    _, icp = routing.decide(record)
+def read_account(
+    accounts: AccountStore, decider: AccountDecider, account_id: str
+) -> dict[str, Any]:
+    """The account as stored, with its ICP score under the rules now."""
+    record = accounts.get(account_id)
+    return account_view(record, decider.icp(record))
+
+
+def account_view(record: AccountRecord, icp: IcpScoreCard) -> dict[str, Any]:
+    """Snapshot, live signals, ICP score now and the stored routing (read only)."""
     current = record.routing or {}
     return {
         "account_id": record.account_id,

@@ -19,7 +19,8 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator
 
-from leadops.adapters.accounts_table import AccountRecord
+from leadops.account import AccountRecord
+from leadops.account_decision import AccountDecider
 from leadops.backtest import (
     Tally,
     account_decisions,
@@ -33,7 +34,6 @@ from leadops.ports import AccountPages, DryRunJobs, LeadPages, RulebookSource, T
 from leadops.routing import AccountSnapshot
 from leadops.rulebook import Rulebook
 from leadops.rules import Rules
-from leadops.services.account_routing import AccountRouting
 from leadops.services.accounts import SignalInput
 from leadops.services.rule_reports import window
 
@@ -149,18 +149,14 @@ class DryRuns:
         continuations: TaskQueue,
         leads: LeadPages,
         accounts: AccountPages,
-        routing_under: Callable[[Rules, datetime], AccountRouting],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sync_budget_ms: int = 20_000,
     ) -> None:
-        """``routing_under``: account routing by these rules at this time (only ever asked to
-        decide here: a dry run assigns nothing)."""
         self.rules = rules
         self.jobs = jobs
         self.continuations = continuations
         self.leads = leads
         self.accounts = accounts
-        self.routing_under = routing_under
         self.clock = clock
         self.sync_budget_ms = sync_budget_ms
 
@@ -252,7 +248,7 @@ class DryRuns:
             cursor.day += timedelta(days=1)
 
     def _account_page(
-        self, job: DryRunJob, routings: tuple[AccountRouting, AccountRouting]
+        self, job: DryRunJob, routings: tuple[AccountDecider, AccountDecider]
     ) -> None:
         cursor = job.cursor
         page = self.accounts.scan_segment(0, 1, cursor.key)
@@ -287,7 +283,10 @@ class DryRuns:
         before, after = account_decisions(record, *self._routings(current, candidate))
         return _compared(before, after)
 
-    def _routings(self, current: Rules, candidate: Rules) -> tuple[AccountRouting, AccountRouting]:
-        """Account routing now under each rulebook (decide only: nothing is assigned)."""
+    def _routings(self, current: Rules, candidate: Rules) -> tuple[AccountDecider, AccountDecider]:
+        """Account decisions now under each rulebook (a dry run assigns nothing)."""
         now = self.clock()
-        return self.routing_under(current, now), self.routing_under(candidate, now)
+        return (
+            AccountDecider(current.rulebook, current.scorer, now),
+            AccountDecider(candidate.rulebook, candidate.scorer, now),
+        )

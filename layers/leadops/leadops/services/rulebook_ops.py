@@ -15,7 +15,6 @@ from leadops.adapters.accounts_table import AccountsTable
 from leadops.adapters.leads_table import LeadsTable
 from leadops.adapters.queues import TaskQueue
 from leadops.adapters.rulebook_table import RulebookTable
-from leadops.services.account_routing import AccountRouting
 from leadops.services.dry_runs import DryRuns
 from leadops.services.rule_reports import RuleReports
 from leadops.services.rulebook_versions import RulebookVersions
@@ -41,9 +40,6 @@ class RulebookOps:
             continuations=TaskQueue(os.environ["DRY_RUN_QUEUE_URL"]),
             leads=leads,
             accounts=AccountsTable(os.environ["ACCOUNTS_TABLE"]),
-            routing_under=lambda rules, now: AccountRouting(
-                rules.rulebook, rules.scorer, leads, now
-            ),
             sync_budget_ms=int(os.environ.get("DRY_RUN_SYNC_BUDGET_MS", "20000")),
         )
         return cls(versions, RuleReports(versions, leads), dry_runs)

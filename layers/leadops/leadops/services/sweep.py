@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from leadops.adapters.accounts_table import AccountsTable
 from leadops.adapters.dynamodb import BATCH_LIMIT
+from leadops.ports import AccountSegments
 from leadops.services.account_routing import AccountRouting
 
 
@@ -43,7 +43,7 @@ class SegmentStats:
 
 def run_segment(
     task: SweepTask,
-    accounts: AccountsTable,
+    accounts: AccountSegments,
     routing: AccountRouting,
     time_left_ms: Callable[[], int],
     reserve_ms: int = 20_000,

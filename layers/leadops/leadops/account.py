@@ -1,0 +1,34 @@
+"""An account as stored: its snapshot, live signals and current routing, and a page of accounts
+as a scan returns them. Plain data, no decisions (``leadops.account_decision`` decides).
+
+Light on purpose: the accounts table builds these for the webhook too, which needs no routing
+rules, so the snapshot model is named for type checking only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from leadops.routing import AccountSnapshot
+
+
+@dataclass
+class AccountRecord:
+    """One account as stored: snapshot, live signals, current routing (each may be missing)."""
+
+    account_id: str
+    snapshot: AccountSnapshot | None = None
+    signals: list[dict[str, Any]] = field(default_factory=list)
+    routing: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ScanPage:
+    """One page of a parallel-scan segment, cut back to whole accounts."""
+
+    records: list[AccountRecord]
+    # Where to continue: the key of the last item of the last *complete* account, or None.
+    next_key: dict[str, Any] | None
+    read_calls: int
