@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from leadops.adapters.accounts_table import AccountRecord
-from leadops.adapters.leads_table import LeadsTable
 from leadops.assignment import Rep, pick
 from leadops.normalise import NormalisedLead
+from leadops.ports import RepPools
 from leadops.routing import TEAM_ROLE, AccountSnapshot, Router, RoutingDecision, Team, signals_from
 from leadops.rulebook import Rulebook
 from leadops.scoring import IcpScoreCard, Scorer
@@ -25,7 +25,7 @@ HISTORY_LIMIT = 50
 
 
 class AccountRouting:
-    def __init__(self, rulebook: Rulebook, scorer: Scorer, leads: LeadsTable, now: datetime):
+    def __init__(self, rulebook: Rulebook, scorer: Scorer, leads: RepPools, now: datetime):
         self.rulebook = rulebook
         self.scorer = scorer
         self.router = Router(rulebook, now)

@@ -21,7 +21,7 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from leadops.adapters.accounts_table import AccountRecord, AccountsTable
-from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.leads_table import Leads, Pools
 from leadops.adapters.queues import TaskQueue
 from leadops.adapters.rulebook_table import RulebookTable, StoredRulebook
 from leadops.backtest import (
@@ -33,6 +33,7 @@ from leadops.backtest import (
 )
 from leadops.errors import Conflict, Invalid, NotFound
 from leadops.models import LeadInput
+from leadops.ports import RepPools
 from leadops.reports import ATTRIBUTES, GroupBy, conversion
 from leadops.routing import AccountSnapshot
 from leadops.rulebook import Rulebook
@@ -91,7 +92,8 @@ class RulebookOps:
     def __init__(
         self,
         table: RulebookTable,
-        leads: LeadsTable,
+        leads: Leads,
+        pools: RepPools,
         accounts: AccountsTable,
         continuations: TaskQueue,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -99,6 +101,7 @@ class RulebookOps:
     ) -> None:
         self.table = table
         self.leads = leads
+        self.pools = pools
         self.accounts = accounts
         self.continuations = continuations
         self.clock = clock
@@ -109,7 +112,8 @@ class RulebookOps:
         """As the rulebook API and the dry-run worker are deployed (template.yaml)."""
         return cls(
             table=RulebookTable(os.environ["RULEBOOK_TABLE"]),
-            leads=LeadsTable(os.environ["LEADS_TABLE"]),
+            leads=Leads(os.environ["LEADS_TABLE"]),
+            pools=Pools(os.environ["LEADS_TABLE"]),
             accounts=AccountsTable(os.environ["ACCOUNTS_TABLE"]),
             continuations=TaskQueue(os.environ["DRY_RUN_QUEUE_URL"]),
             sync_budget_ms=int(os.environ.get("DRY_RUN_SYNC_BUDGET_MS", "20000")),
@@ -315,10 +319,10 @@ class RulebookOps:
             pages += 1
             if cursor["phase"] == "leads":
                 day = date.fromisoformat(cursor["day"])
-                items, key = self.leads.lead_page(day, cursor["key"])
-                for item in items:
-                    pair = stored_lead_decisions(json.loads(item["doc"]), current, candidate)
-                    tally.add_lead(item["lead_id"], pair, item.get("deal_outcome"))
+                leads, key = self.leads.lead_page(day, cursor["key"])
+                for lead in leads:
+                    pair = stored_lead_decisions(lead.record, current, candidate)
+                    tally.add_lead(lead.lead_id, pair, lead.deal_outcome)
                 cursor["key"] = key
                 if key is None:
                     cursor["day"] = (day + timedelta(days=1)).isoformat()
@@ -363,6 +367,6 @@ class RulebookOps:
         """Account routing now under each rulebook (decide only: nothing is assigned)."""
         now = self.clock()
         return (
-            AccountRouting(current.rulebook, current.scorer, self.leads, now),
-            AccountRouting(candidate.rulebook, candidate.scorer, self.leads, now),
+            AccountRouting(current.rulebook, current.scorer, self.pools, now),
+            AccountRouting(candidate.rulebook, candidate.scorer, self.pools, now),
         )
