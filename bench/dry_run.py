@@ -4,12 +4,12 @@ window of 100,000 leads (CPU, plus the Query calls to read it, 250 leads a page)
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 from leadops.backtest import Tally, lead_decision, stored_lead_decisions
+from leadops.lead_record import LeadRecord
 from leadops.models import FormSubmission
 from leadops.rules import Rules, packaged_rules
 
@@ -26,15 +26,20 @@ def _records(bodies: list[dict[str, Any]]) -> list[str]:
             submission, live, is_customer=False, locked_until=None, received_at=RECEIVED
         )
         answer = {"classification": decided["classification"], "owner": {"id": "r1"}}
-        record = {
-            "answer": answer,
-            "submission": submission.model_dump(mode="json", exclude_none=True),
-            "received_at": RECEIVED.isoformat(),
-            "customer": False,
-            "locked_until": None,
-            "territory": decided["territory"],
-        }
-        docs.append(json.dumps(record))
+        record = LeadRecord(
+            answer=answer,
+            submission_id=submission.submission_id,
+            email=submission.email,
+            account=submission.email,
+            territory=decided["territory"],
+            outcome=decided["outcome"],
+            scores={},
+            normalised={},
+            received_at=RECEIVED,
+            rule=decided["rule"],
+            submission=submission.model_dump(mode="json", exclude_none=True),
+        )
+        docs.append(record.to_json())
     return docs
 
 
@@ -50,7 +55,7 @@ def dry_run_throughput(bodies: list[dict[str, Any]]) -> dict[str, float]:
         tally = Tally()
         start = time.perf_counter()
         for i, doc in enumerate(docs):
-            pair = stored_lead_decisions(json.loads(doc), current, candidate)
+            pair = stored_lead_decisions(LeadRecord.from_json(doc), current, candidate)
             tally.add_lead(str(i), pair, "won" if i % 5 == 0 else None)
         best = min(best, time.perf_counter() - start)
     per_s = len(docs) / best

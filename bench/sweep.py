@@ -15,7 +15,7 @@ from routing import sample_accounts
 import leadops.adapters.aws
 from leadops.account import AccountRecord, ScanPage
 from leadops.adapters.accounts_table import AccountsTable
-from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.leads_table import Pools, Reps
 from leadops.assignment import Pool, Rep, RepRole
 from leadops.rulebook import load_rulebook
 from leadops.scoring import Scorer
@@ -43,13 +43,14 @@ def sweep_calls(template: SamTemplate, count: int = 10_000, segments: int = 4) -
     with mock_aws():
         provision(template, None)
         accounts = AccountsTable(template.physical_name("AccountsTable"))
-        leads = LeadsTable(template.physical_name("LeadsTable"))
+        reps = Reps(template.physical_name("LeadsTable"))
         for role, territory in [(r, t) for r in RepRole for t in ("AMER", "EMEA", "APAC")]:
             rep_id = f"{role.value.lower()}-{territory.lower()}"
-            leads.put_rep(Rep(rep_id=rep_id, name=rep_id, email=f"{rep_id}@s.io", role=role,
-                              team="t", territory=territory, weight=1))  # fmt: skip
+            reps.put(Rep(rep_id=rep_id, name=rep_id, email=f"{rep_id}@s.io", role=role,
+                         team="t", territory=territory, weight=1))  # fmt: skip
         accounts.put_snapshots([account for account, _, _ in sample_accounts(count)])
-        routing = AccountRouting(rulebook, Scorer(rulebook), leads, datetime.now(UTC))
+        pools = Pools(template.physical_name("LeadsTable"))
+        routing = AccountRouting(rulebook, Scorer(rulebook), pools, datetime.now(UTC))
         first = _sweep(accounts, routing, segments)
         again = _sweep(accounts, routing, segments)
     leadops.adapters.aws.client.cache_clear()

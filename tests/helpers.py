@@ -11,7 +11,9 @@ from typing import Any
 
 import botocore.client
 
+from leadops.adapters.leads_table import AccountProfile, AccountProfiles, Leads
 from leadops.http.signature import sign
+from leadops.lead_record import StoredLead
 from leadops.rulebook import load_rulebook
 from leadops.scoring import ScoreCard, ScoreItem
 from leadops_local.apigw import Match, build_event, match_route
@@ -144,6 +146,16 @@ def add_rep(api: FunctionUnderTest, rep_id: str, **fields: Any) -> None:
     }
     status, answer = call(api, "PUT", f"/reps/{rep_id}", rep)
     assert status == 200, answer
+
+
+def stored_leads(template: SamTemplate) -> list[StoredLead]:
+    """Every lead in the leads table, read through its adapter."""
+    return Leads(template.physical_name("LeadsTable")).scan()
+
+
+def stored_profiles(template: SamTemplate) -> dict[str, AccountProfile]:
+    """Every account profile in the leads table (account key -> profile), through its adapter."""
+    return AccountProfiles(template.physical_name("LeadsTable")).scan()
 
 
 AwsCall = Callable[[Any, str, dict[str, Any]], Any]  # (client, operation, params) -> answer

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
 from leadops.adapters.accounts_table import AccountsTable
-from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.leads_table import Pools
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.services import accounts as accounts_api
 from leadops.services.account_routing import AccountRouting
@@ -23,7 +23,7 @@ logger = Logger()
 app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
 rules = LiveRulebook.from_env()
 accounts = AccountsTable(os.environ["ACCOUNTS_TABLE"])
-leads = LeadsTable(os.environ["LEADS_TABLE"])
+leads = Pools(os.environ["LEADS_TABLE"])
 
 
 def routing() -> AccountRouting:

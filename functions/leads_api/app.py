@@ -13,7 +13,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import BotoCoreError, ClientError
 
-from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.leads_table import Leads, Reps
 from leadops.assignment import Rep, RepFields
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.services import leads as leads_api
@@ -21,43 +21,44 @@ from leadops.services.live_rulebook import LiveRulebook
 
 logger = Logger()
 app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
-table = LeadsTable(os.environ["LEADS_TABLE"])
+leads = Leads(os.environ["LEADS_TABLE"])
+reps = Reps(os.environ["LEADS_TABLE"])
 rules = LiveRulebook.from_env()
 
 
 @app.get("/leads/<lead_id>")
 def get_lead(lead_id: str) -> dict[str, Any]:
-    return leads_api.lead_view(table.get_lead(lead_id))
+    return leads_api.lead_view(leads.get(lead_id))
 
 
 @app.post("/leads/<lead_id>/disqualify")
 def disqualify(lead_id: str, body: leads_api.Disqualification) -> dict[str, Any]:
     now = datetime.now(UTC)
     lockout_days = rules.current().rulebook.demo_booking.lockout_days
-    return leads_api.disqualify(table, lead_id, body, now, lockout_days)
+    return leads_api.disqualify(leads, lead_id, body, now, lockout_days)
 
 
 @app.post("/leads/<lead_id>/outcome")
 def outcome(lead_id: str, body: leads_api.OutcomeReport) -> dict[str, Any]:
-    table.record_outcome(lead_id, body.outcome.value, body.amount, datetime.now(UTC))
+    leads.record_outcome(lead_id, body.outcome.value, body.amount, datetime.now(UTC))
     return {"lead_id": lead_id, "outcome": body.outcome.value, "amount": body.amount}
 
 
 @app.put("/reps/<rep_id>")
 def put_rep(rep_id: str, body: RepFields) -> dict[str, Any]:
     rep = Rep(rep_id=rep_id, **body.model_dump())
-    table.put_rep(rep)
-    return leads_api.rep_view(*table.get_rep(rep_id))
+    reps.put(rep)
+    return leads_api.rep_view(*reps.get(rep_id))
 
 
 @app.get("/reps")
 def list_reps() -> dict[str, Any]:
-    return {"reps": [leads_api.rep_view(rep, count) for rep, count in table.list_reps()]}
+    return {"reps": [leads_api.rep_view(rep, count) for rep, count in reps.all()]}
 
 
 @app.get("/reps/<rep_id>")
 def get_rep(rep_id: str) -> dict[str, Any]:
-    return leads_api.rep_view(*table.get_rep(rep_id))
+    return leads_api.rep_view(*reps.get(rep_id))
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -17,11 +17,11 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadops.adapters import aws
-from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.leads_table import IcpSyncs
 from leadops.adapters.posthog import IcpUpdate, PostHogClient, PostHogError, updates_to_send
 
 logger = Logger()
-table = LeadsTable(os.environ["LEADS_TABLE"])
+table = IcpSyncs(os.environ["LEADS_TABLE"])
 host = os.environ["POSTHOG_HOST"]
 
 

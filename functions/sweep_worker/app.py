@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadops.adapters.accounts_table import AccountsTable
-from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.leads_table import Pools
 from leadops.adapters.queues import TaskQueue
 from leadops.services.account_routing import AccountRouting
 from leadops.services.live_rulebook import LiveRulebook
@@ -29,7 +29,7 @@ logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
 rules = LiveRulebook.from_env()
 accounts = AccountsTable(os.environ["ACCOUNTS_TABLE"])
-leads = LeadsTable(os.environ["LEADS_TABLE"])
+leads = Pools(os.environ["LEADS_TABLE"])
 tasks = TaskQueue(os.environ["SWEEP_QUEUE_URL"])
 page_size = int(os.environ.get("SWEEP_PAGE_SIZE", "500"))
 

@@ -20,7 +20,7 @@ from leadops.adapters import aws
 from leadops.adapters.accounts_table import AccountsTable
 from leadops.adapters.bedrock import BedrockClassifier
 from leadops.adapters.events import LeadEvents
-from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.leads_table import Pools, WebhookStore
 from leadops.adapters.queues import SupportQueue
 from leadops.http.resolver import build_resolver, guard_body, require_signature
 from leadops.http.signature import secrets_from
@@ -32,12 +32,12 @@ logger = Logger()
 app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
 demo_requests = DemoRequests(
     rules=LiveRulebook.from_env(),
-    table=LeadsTable(os.environ["LEADS_TABLE"]),
+    store=WebhookStore(os.environ["LEADS_TABLE"], AccountsTable(os.environ["ACCOUNTS_TABLE"])),
+    pools=Pools(os.environ["LEADS_TABLE"]),
     tickets=SupportQueue(os.environ["SUPPORT_TICKETS_QUEUE_URL"]),
     events=LeadEvents(os.environ["EVENT_BUS_NAME"]),
     clock=lambda: datetime.now(UTC),
     # Optional AI qualifier: on when a Bedrock model id is configured; the rules always run.
-    accounts=AccountsTable(os.environ["ACCOUNTS_TABLE"]),
     ai=BedrockClassifier(model_id)
     if (model_id := os.environ.get("AI_CLASSIFIER_MODEL_ID"))
     else None,

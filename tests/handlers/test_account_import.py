@@ -68,17 +68,18 @@ def _keys(bucket: str) -> list[str]:
 
 
 def _snapshots(aws: SamTemplate) -> dict[str, dict[str, Any]]:
-    table = boto3.resource("dynamodb").Table(aws.physical_name("AccountsTable"))
+    """Every stored snapshot (account id -> its fields as stored), read through the adapter."""
+    table = AccountsTable(aws.physical_name("AccountsTable"))
     found: dict[str, dict[str, Any]] = {}
-    scan: dict[str, Any] = {}
+    key: dict[str, Any] | None = None
     while True:
-        page = table.scan(**scan)
-        for item in page["Items"]:
-            if item["sk"] == "SNAPSHOT":
-                found[str(item["pk"]).removeprefix("ACCT#")] = json.loads(str(item["doc"]))
-        if "LastEvaluatedKey" not in page:
+        page = table.scan_segment(0, 1, key)
+        for record in page.records:
+            if (snapshot := record.snapshot) is not None:
+                found[record.account_id] = snapshot.model_dump(mode="json", exclude_none=True)
+        if page.next_key is None:
             return found
-        scan = {"ExclusiveStartKey": page["LastEvaluatedKey"]}
+        key = page.next_key
 
 
 JSONL = "\n".join(

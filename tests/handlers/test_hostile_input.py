@@ -6,14 +6,21 @@ import json
 import logging
 from typing import Any
 
-import boto3
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadops.rulebook import load_rulebook
 from leadops_local.template import SamTemplate
-from tests.helpers import SALES, FunctionUnderTest, add_rep, deliver, http_event
+from tests.helpers import (
+    SALES,
+    FunctionUnderTest,
+    add_rep,
+    deliver,
+    http_event,
+    stored_leads,
+    stored_profiles,
+)
 
 # JSON-ish values of every shape, including ones no form would send.
 json_values = st.recursive(
@@ -156,12 +163,11 @@ def test_injection_strings_are_stored_verbatim_and_never_logged(
     }
     status, answer = deliver(webhook, body)
     assert status == 200
-    table = boto3.resource("dynamodb").Table(aws.physical_name("LeadsTable"))
-    (item,) = [i for i in table.scan()["Items"] if i["sk"] == "LEAD"]
-    assert item["lead_id"] == answer["lead_id"]
-    profile = table.get_item(Key={"pk": "ACCOUNT#acme-analytics.io", "sk": "PROFILE"})["Item"]
-    assert profile["company"]["name"] == INJECTIONS[4]
-    assert profile["company"]["industry"] == INJECTIONS[3]
+    (stored,) = stored_leads(aws)
+    assert stored.lead_id == answer["lead_id"]
+    profile = stored_profiles(aws)["acme-analytics.io"]
+    assert profile.company["name"] == INJECTIONS[4]
+    assert profile.company["industry"] == INJECTIONS[3]
     logged = caplog.text + " ".join(str(record.__dict__) for record in caplog.records)
     for text in [*INJECTIONS, "ada@acme-analytics.io", SALES["message"]]:
         assert text not in logged

@@ -14,8 +14,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.leads_table import AccountProfile, Pools, Reps, keys
 from leadops.assignment import Rep, RepRole, pick
+from leadops.lead_record import StoredLead
 from leadops_local.runtime import LocalFunction, environment
 from leadops_local.template import SamTemplate
 from tests.helpers import (
@@ -27,6 +28,8 @@ from tests.helpers import (
     intercepting_aws,
     serialised_moto,
     signed,
+    stored_leads,
+    stored_profiles,
 )
 
 THREADS, EACH = 8, 500
@@ -34,14 +37,14 @@ WEIGHTS = {"a": 1, "b": 1, "c": 2}
 
 
 @pytest.fixture
-def table(aws: SamTemplate) -> LeadsTable:
-    table = LeadsTable(aws.physical_name("LeadsTable"))
+def table(aws: SamTemplate) -> Pools:
+    reps = Reps(aws.physical_name("LeadsTable"))
     for rep_id, weight in {**WEIGHTS, "off": 3}.items():
-        table.put_rep(
+        reps.put(
             Rep(rep_id=rep_id, name=rep_id, email=f"{rep_id}@s.io", role=RepRole.TAE,
                 team="nb", territory="EMEA", weight=weight, active=rep_id != "off")
         )  # fmt: skip
-    return table
+    return Pools(reps.name)
 
 
 def _assign_concurrently(next_owner: Callable[[], str]) -> Counter[str]:
@@ -58,7 +61,7 @@ def _fair(owners: Counter[str]) -> bool:
     )
 
 
-def test_round_robin_is_fair_from_8_threads(table: LeadsTable) -> None:
+def test_round_robin_is_fair_from_8_threads(table: Pools) -> None:
     def next_owner() -> str:
         pool = table.take_position(RepRole.TAE, "EMEA")
         rep = pick(pool.reps, pool.position)
@@ -72,16 +75,16 @@ def test_round_robin_is_fair_from_8_threads(table: LeadsTable) -> None:
     assert _slots_used(table) == THREADS * EACH  # every assignment had a slot of its own
 
 
-def _slots_used(table: LeadsTable) -> int:
-    key = {"pk": {"S": "POOL#TAE#EMEA"}, "sk": {"S": "POOL"}}
+def _slots_used(table: Pools) -> int:
+    key = keys.pool(RepRole.TAE, "EMEA").typed
     item = boto3.client("dynamodb").get_item(TableName=table.name, Key=key)["Item"]
     return int(item["position"]["N"])
 
 
-def test_a_naive_read_modify_write_counter_would_fail_this_test(table: LeadsTable) -> None:
+def test_a_naive_read_modify_write_counter_would_fail_this_test(table: Pools) -> None:
     """The same test against read-then-write: threads read the same position and double up."""
     db = boto3.client("dynamodb")
-    key = {"pk": {"S": "POOL#TAE#EMEA"}, "sk": {"S": "POOL"}}
+    key = keys.pool(RepRole.TAE, "EMEA").typed
     reps = table.take_position(RepRole.TAE, "EMEA").reps
 
     def next_owner() -> str:
@@ -172,8 +175,7 @@ def test_20_deliveries_sequential_and_from_8_threads_make_one_lead_and_one_ticke
             concurrent = list(pool.map(deliver_once, range(20)))  # all new: they race
         sequential = [deliver_once(i) for i in range(20)]  # all replays
     assert len(set(sequential + concurrent)) == 1
-    table = boto3.resource("dynamodb").Table(aws.physical_name("LeadsTable"))
-    assert len([i for i in table.scan()["Items"] if i["sk"] == "LEAD"]) == 1
+    assert len(stored_leads(aws)) == 1
     if kind == "support":
         assert _drain_tickets(aws, httpserver) >= 1
         assert sum(zendesk.values()) == 1
@@ -194,9 +196,9 @@ def failing(operation: str, code: str = "ProvisionedThroughputExceededException"
         yield
 
 
-def _lead_items(aws: SamTemplate) -> list[dict[str, Any]]:
-    table = boto3.resource("dynamodb").Table(aws.physical_name("LeadsTable"))
-    return [item for item in table.scan()["Items"] if item["sk"] in ("LEAD", "PROFILE")]
+def _lead_items(aws: SamTemplate) -> list[StoredLead | AccountProfile]:
+    """The leads and account profiles stored (what a submission's transaction writes)."""
+    return [*stored_leads(aws), *stored_profiles(aws).values()]
 
 
 @pytest.mark.parametrize(
@@ -227,7 +229,7 @@ def test_a_failing_write_stores_all_or_nothing_and_a_retry_succeeds(
         assert stored == [], "a 5xx must leave nothing behind"
     retry = webhook.invoke(http_event("POST", "/webhooks/demo-request", raw, headers=signed(raw)))
     assert retry["statusCode"] == 200
-    leads = [item for item in _lead_items(aws) if item["sk"] == "LEAD"]
+    leads = stored_leads(aws)
     assert len(leads) == 1
     if status_while_failing == 200:
         assert retry["body"] == first["body"]

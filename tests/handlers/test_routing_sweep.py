@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from leadops.adapters.accounts_table import AccountsTable
-from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.leads_table import Pools
 from leadops.routing import AccountSnapshot
 from leadops.rulebook import load_rulebook
 from leadops.scoring import Scorer
@@ -138,7 +138,7 @@ def test_a_segment_too_big_for_one_invocation_continues(
     accounts.put_snapshots(_snapshots(60))
     rulebook = load_rulebook()
     routing = AccountRouting(
-        rulebook, Scorer(rulebook), LeadsTable(aws.physical_name("LeadsTable")), datetime.now(UTC)
+        rulebook, Scorer(rulebook), Pools(aws.physical_name("LeadsTable")), datetime.now(UTC)
     )
     task: SweepTask | None = SweepTask(sweep_id="s", segment=0, total_segments=1)
     seen, hops = 0, 0

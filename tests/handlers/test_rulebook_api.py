@@ -2,7 +2,6 @@
 pickup by the other functions without a deploy, dry runs over seeded history (one that flips
 known decisions, one that changes nothing), the asynchronous continuation, conversion reports."""
 
-import json
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -375,14 +374,13 @@ def test_the_report_target_is_the_live_rulebooks(
 
 
 def test_stored_leads_keep_what_a_dry_run_needs(aws: SamTemplate, history: dict[str, Any]) -> None:
-    import boto3
+    from leadops.adapters.leads_table import Leads
 
-    item = boto3.client("dynamodb").get_item(
-        TableName=aws.physical_name("LeadsTable"),
-        Key={"pk": {"S": f"LEAD#{history['won']['lead_id']}"}, "sk": {"S": "LEAD"}},
-    )["Item"]
-    record = json.loads(item["doc"]["S"])
-    assert record["submission"]["submission_id"] == "sub-1"
-    assert record["rule"].startswith("instant:")
-    assert (record["customer"], record["locked_until"]) == (False, None)
-    assert item["rule"]["S"] == record["rule"]
+    stored = Leads(aws.physical_name("LeadsTable")).get(history["won"]["lead_id"])
+    record = stored.record
+    assert record.submission is not None
+    assert record.submission["submission_id"] == "sub-1"
+    assert record.rule is not None
+    assert record.rule.startswith("instant:")
+    assert (record.customer, record.locked_until) == (False, None)
+    assert stored.rule == record.rule  # the item's own attribute, read by reports

@@ -25,6 +25,7 @@ from tests.helpers import (
     http_event,
     serialised_moto,
     signed,
+    stored_leads,
 )
 
 
@@ -36,15 +37,6 @@ def webhook(aws: SamTemplate, load_function) -> FunctionUnderTest:  # type: igno
 @pytest.fixture
 def leads_api(aws: SamTemplate, load_function) -> FunctionUnderTest:  # type: ignore[no-untyped-def]
     return load_function("LeadsApiFunction")
-
-
-def _items(template: SamTemplate) -> list[dict[str, Any]]:
-    table = boto3.resource("dynamodb").Table(template.physical_name("LeadsTable"))
-    return table.scan()["Items"]
-
-
-def _leads(template: SamTemplate) -> list[dict[str, Any]]:
-    return [item for item in _items(template) if item["sk"] == "LEAD"]
 
 
 # --- sales --------------------------------------------------------------------------------------
@@ -70,10 +62,10 @@ def test_a_qualified_sales_lead_sees_the_scheduler_of_its_tae(
     assert answer["lead_score"] == 10 + 10 + 10 + 0 + 10  # CTO: leadership, no sub-role
     assert answer["icp_tier"] == "high"
     assert any("assigned to Rep tae-1" in reason for reason in answer["reasons"])
-    (stored,) = _leads(aws)
-    assert stored["lead_id"] == answer["lead_id"]
-    assert stored["owner_id"] == "tae-1"
-    assert json.loads(stored["doc"])["answer"] == answer
+    (stored,) = stored_leads(aws)
+    assert stored.lead_id == answer["lead_id"]
+    assert stored.owner_id == "tae-1"
+    assert stored.record.answer == answer
     # The account (no import yet: its domain) has a demo_form routing signal: NB-1.
     account = AccountsTable(aws.physical_name("AccountsTable")).get("acme-analytics.io")
     assert [signal["type"] for signal in account.signals] == ["demo_form"]
@@ -208,8 +200,9 @@ def test_spam_is_quarantined_and_not_routed(
     assert (status, answer["classification"], answer["outcome"]) == (200, "spam", "dropped_spam")
     assert evidence in answer["reasons"][0]
     assert answer["owner"] is None
-    (stored,) = _leads(aws)
-    assert stored["expires_at"] > time.time() + 80 * 86400  # kept ~90 days for audit
+    (stored,) = stored_leads(aws)
+    assert stored.expires_at is not None
+    assert stored.expires_at > time.time() + 80 * 86400  # kept ~90 days for audit
 
 
 # --- idempotency --------------------------------------------------------------------------------
@@ -220,7 +213,7 @@ def test_a_replayed_submission_gets_the_same_answer_and_creates_nothing(
     add_rep(leads_api, "tae-2")
     answers = [deliver(webhook, SALES) for _ in range(5)]
     assert all(answer == answers[0] for answer in answers)
-    assert len(_leads(aws)) == 1
+    assert len(stored_leads(aws)) == 1
     counts = [
         call(leads_api, "GET", f"/reps/{rep}")[1]["assigned_count"] for rep in ("tae-1", "tae-2")
     ]
@@ -244,7 +237,7 @@ def test_concurrent_deliveries_store_one_lead(
     assert {json.dumps(answer, sort_keys=True) for answer in answers} == {
         json.dumps(answers[0], sort_keys=True)
     }
-    assert len(_leads(aws)) == 1
+    assert len(stored_leads(aws)) == 1
 
 
 # --- fair round robin ---------------------------------------------------------------------------
@@ -302,7 +295,7 @@ def test_bad_bodies_are_4xx_naming_the_field(
 ) -> None:
     got, answer = deliver(webhook, body)
     assert (got, answer["errors"][0]["field"]) == (status, field)
-    assert _leads(aws) == []
+    assert stored_leads(aws) == []
 
 
 def test_a_body_over_256_kb_is_413(webhook: FunctionUnderTest) -> None:
@@ -320,11 +313,11 @@ def test_dynamodb_down_is_503_and_nothing_is_stored(
     def unreachable(*args: Any, **kwargs: Any) -> Any:
         raise EndpointConnectionError(endpoint_url="https://dynamodb.local")
 
-    monkeypatch.setattr(leadops.adapters.leads_table.LeadsTable, "read_intake", unreachable)
+    monkeypatch.setattr(leadops.adapters.leads_table.WebhookStore, "read_intake", unreachable)
     status, answer = deliver(webhook, SALES)
     assert status == 503
     assert "nothing was stored" in answer["message"]
-    assert _leads(aws) == []
+    assert stored_leads(aws) == []
 
 
 # --- faults: nothing half-stored, nothing lost ----------------------------------------------------
@@ -343,21 +336,21 @@ def test_a_throttled_write_is_503_and_the_retry_stores_one_lead(
     import leadops.adapters.leads_table
 
     add_rep(leads_api, "tae-1")
-    real_save = leadops.adapters.leads_table.LeadsTable.save_lead
+    real_commit = leadops.adapters.leads_table.SubmissionTransaction.commit
     monkeypatch.setattr(
-        leadops.adapters.leads_table.LeadsTable,
-        "save_lead",
+        leadops.adapters.leads_table.SubmissionTransaction,
+        "commit",
         lambda *a, **k: (_ for _ in ()).throw(
             _client_error("ProvisionedThroughputExceededException")
         ),
     )
     status, _ = deliver(webhook, SALES)
     assert status == 503
-    assert _leads(aws) == []
-    monkeypatch.setattr(leadops.adapters.leads_table.LeadsTable, "save_lead", real_save)
+    assert stored_leads(aws) == []
+    monkeypatch.setattr(leadops.adapters.leads_table.SubmissionTransaction, "commit", real_commit)
     status, answer = deliver(webhook, SALES)
     assert (status, answer["outcome"]) == (200, "instant_scheduler")
-    assert len(_leads(aws)) == 1
+    assert len(stored_leads(aws)) == 1
 
 
 def test_sqs_down_for_a_support_request_is_503_and_stores_nothing(
@@ -371,7 +364,7 @@ def test_sqs_down_for_a_support_request_is_503_and_stores_nothing(
     monkeypatch.setattr(leadops.adapters.queues.SupportQueue, "send", down)
     status, _ = deliver(webhook, {**SALES, "message": "refund my invoice, billing is broken"})
     assert status == 503
-    assert _leads(aws) == []
+    assert stored_leads(aws) == []
 
 
 def test_eventbridge_down_still_answers_from_the_stored_lead(
@@ -389,7 +382,7 @@ def test_eventbridge_down_still_answers_from_the_stored_lead(
     add_rep(leads_api, "tae-1")
     monkeypatch.setattr(leadops.adapters.events.LeadEvents, "publish", down)
     status, answer = deliver(webhook, SALES)
-    assert (status, len(_leads(aws))) == (200, 1)
+    assert (status, len(stored_leads(aws))) == (200, 1)
     assert any(r.getMessage() == "lead.qualified not published" for r in caplog.records)
     assert deliver(webhook, SALES) == (200, answer)
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from leadops.errors import Conflict
+from leadops.lead_record import StoredLead
 from leadops.ports import StoredRulebook
 from leadops.routing import AccountSnapshot
 from leadops.rules import Rules
@@ -109,25 +110,26 @@ class MemoryQueue:
 
 @dataclass
 class MemoryLeads:
-    """LeadPages and LeadsReceived over lead items by the day they were received."""
+    """LeadPages over stored leads and LeadsReceived over report items, by the day received."""
 
-    by_day: dict[date, list[dict[str, Any]]] = field(default_factory=dict)
+    pages: dict[date, list[StoredLead]] = field(default_factory=dict)
+    reported: dict[date, list[dict[str, Any]]] = field(default_factory=dict)
     page_size: int = 1
     projections: list[tuple[str, ...]] = field(default_factory=list)
 
     def lead_page(
         self, day: date, start_key: dict[str, Any] | None = None
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        items = self.by_day.get(day, [])
+    ) -> tuple[list[StoredLead], dict[str, Any] | None]:
+        leads = self.pages.get(day, [])
         start = start_key["at"] if start_key else 0
         end = start + self.page_size
-        return items[start:end], ({"at": end} if end < len(items) else None)
+        return leads[start:end], ({"at": end} if end < len(leads) else None)
 
     def leads_between(
-        self, first: date, last: date, attributes: tuple[str, ...] = ()
+        self, first: date, last: date, attributes: tuple[str, ...]
     ) -> Iterator[dict[str, Any]]:
         self.projections.append(attributes)
-        for day, items in sorted(self.by_day.items()):
+        for day, items in sorted(self.reported.items()):
             if first <= day <= last:
                 yield from ({k: v for k, v in item.items() if k in attributes} for item in items)
 

@@ -12,6 +12,7 @@ import pytest
 
 from leadops.backtest import lead_decision
 from leadops.errors import Conflict, Invalid, NotFound
+from leadops.lead_record import Deal, LeadRecord, StoredLead
 from leadops.models import FormSubmission
 from leadops.ports import StoredRulebook
 from leadops.routing import AccountSnapshot
@@ -147,7 +148,7 @@ def _reported(rule: str, outcome: str, deal_outcome: str | None = None) -> dict[
 
 def test_a_conversion_report_counts_the_window_against_the_live_target() -> None:
     leads = MemoryLeads(
-        {
+        reported={
             TODAY: [
                 _reported("instant:revenue+title", "instant_scheduler", "won"),
                 _reported("instant:revenue+title", "instant_scheduler", "lost"),
@@ -181,23 +182,29 @@ def test_a_report_window_is_checked() -> None:
 
 
 # --- dry runs --------------------------------------------------------------------------------
-def _stored_lead(lead_id: str, body: dict[str, Any], deal_outcome: str | None) -> dict[str, Any]:
-    """A lead item as the webhook stores it (what a dry run reads), decided by the packaged
-    rules with a rep found."""
-    submission = FormSubmission.model_validate(body)
+def _stored_lead(lead_id: str, body: dict[str, Any] | None, deal: str | None) -> StoredLead:
+    """A lead as the webhook stores it (what a dry run reads), decided by the packaged rules
+    with a rep found; ``body`` None: a lead stored before dry runs existed (no submission)."""
+    submission = FormSubmission.model_validate(body or {**SALES, "submission_id": lead_id})
     decided = lead_decision(
         submission, PACKAGED, is_customer=False, locked_until=None, received_at=NOW
     )
-    record = {
-        "answer": {"classification": decided["classification"], "owner": {"id": "r1"}},
-        "submission": submission.model_dump(mode="json", exclude_none=True),
-        "received_at": NOW.isoformat(),
-        "customer": False,
-        "locked_until": None,
-        "territory": decided["territory"],
-    }
-    item = {"lead_id": lead_id, "doc": json.dumps(record), "deal_outcome": deal_outcome}
-    return {key: value for key, value in item.items() if value is not None}
+    record = LeadRecord(
+        answer={"classification": decided["classification"], "owner": {"id": "r1"}},
+        submission_id=submission.submission_id,
+        email=submission.email,
+        account="acme.io",
+        territory=decided["territory"],
+        outcome=decided["outcome"],
+        scores={},
+        normalised={},
+        received_at=NOW,
+        submission=submission.model_dump(mode="json", exclude_none=True) if body else None,
+    )
+    return StoredLead(
+        lead_id, "acme.io", "r1", decided["rule"], None, record,
+        deal=Deal(deal, None, None) if deal else None,
+    )  # fmt: skip
 
 
 @pytest.fixture
@@ -206,10 +213,10 @@ def history() -> tuple[MemoryLeads, MemoryAccounts]:
     more sales lead. Two accounts, one a Big Fish (NB-4)."""
     yesterday = TODAY - timedelta(days=1)
     leads = MemoryLeads(
-        {
+        pages={
             yesterday: [
                 _stored_lead("won", {**SALES, "submission_id": "s1"}, "won"),
-                {"lead_id": "old", "doc": json.dumps({"answer": {}})},
+                _stored_lead("old", None, None),
                 _stored_lead("open", {**SALES, "submission_id": "s2"}, None),
             ],
             TODAY: [_stored_lead("lost", {**SALES, "submission_id": "s3"}, "lost")],

@@ -22,7 +22,8 @@ from typing import Any
 from leadops.account import AccountRecord
 from leadops.account_decision import AccountDecider
 from leadops.classification import Label
-from leadops.lead_decision import Evaluation, decision_rule, evaluate, outcome_of
+from leadops.lead_decision import Evaluation, evaluate, finalise
+from leadops.lead_record import LeadRecord
 from leadops.models import LeadInput
 from leadops.qualification import Outcome
 from leadops.reports import count, tally
@@ -58,17 +59,14 @@ def _evaluated(
 
 
 def _headline(found: Evaluation, rules: Rules, had_rep: bool) -> dict[str, Any]:
-    score = found.scores.lead_score.total
-    outcome = outcome_of(found.label, found.scheduler, had_rep)
+    final = finalise(found, had_rep, rules.rulebook.demo_booking)
     return {
         "classification": found.label.value,
-        "outcome": outcome.value,
-        "scheduler_eligible": outcome is Outcome.INSTANT_SCHEDULER,
-        "lead_score": score,
+        "outcome": final.outcome.value,
+        "scheduler_eligible": final.outcome is Outcome.INSTANT_SCHEDULER,
+        "lead_score": found.scores.lead_score.total,
         "icp_tier": found.scores.icp_score.tier,
-        "rule": decision_rule(
-            found.label, found.scheduler, score, had_rep, rules.rulebook.demo_booking
-        ),
+        "rule": final.rule,
         "territory": found.territory,
     }
 
@@ -94,24 +92,22 @@ def lead_decision(
 
 
 def stored_lead_decisions(
-    record: dict[str, Any], current: Rules, candidate: Rules
+    record: LeadRecord, current: Rules, candidate: Rules
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """(live, candidate) decisions of a stored lead record; None if it was stored without its
     submission (before dry runs existed)."""
-    if "submission" not in record:
+    submission = record.lead_input()
+    if submission is None:
         return None
-    submission = LeadInput.model_validate(record["submission"])
-    answer = record["answer"]
-    locked = record.get("locked_until")
     facts: dict[str, Any] = {
-        "is_customer": bool(record.get("customer")),
-        "locked_until": datetime.fromisoformat(locked) if locked else None,
-        "received_at": datetime.fromisoformat(record["received_at"]),
+        "is_customer": record.customer,
+        "locked_until": record.locked_until,
+        "received_at": record.received_at,
     }
     found = _evaluated(submission, current, **facts)
     # Rep availability as it was: a sales lead left unassigned in its territory stays so.
-    no_rep = answer["classification"] == Label.SALES.value and answer.get("owner") is None
-    had_rep = not (no_rep and record.get("territory") == found.territory)
+    no_rep = record.classification == Label.SALES.value and record.owner_id is None
+    had_rep = not (no_rep and record.territory == found.territory)
     before = _headline(found, current, had_rep)
     after = lead_decision(submission, candidate, **facts, had_rep=had_rep)
     return before, after

@@ -1,8 +1,9 @@
 """The pure part of deciding a demo request: classification, both scores, the scheduler check
 and the territory, from the submission and what was known about its account at the time.
 
-The webhook runs it and then does the I/O (round robin, storage); a dry run runs it again over a
-stored lead under a candidate rulebook, so the two can never disagree about what a rule means.
+The webhook runs ``evaluate``, picks a rep (round robin, I/O), then ``finalise``s the evaluation
+with that rep; a dry run does the same over a stored lead under a candidate rulebook (keeping the
+rep availability the lead had), so the two can never disagree about what a rule means.
 ``decision_rule`` names the rule that decided a lead, for conversion reporting per rule.
 """
 
@@ -58,6 +59,32 @@ def evaluate(
         rulebook.demo_booking,
     )
     return Evaluation(verdict, scores, check, rulebook.territories.of(lead.country))
+
+
+@dataclass(frozen=True, slots=True)
+class Final:
+    """An evaluation finished with the rep it got: what the lead is shown and why."""
+
+    outcome: Outcome
+    rule: str
+    scheduler: SchedulerCheck  # as shown: never eligible without a rep to book with
+
+
+NOT_CHECKED = SchedulerCheck(False, (), None, ())  # spam and support: no scheduler check
+
+
+def finalise(evaluation: Evaluation, has_rep: bool, rules: DemoBooking) -> Final:
+    """The outcome, the deciding rule and the scheduler as shown, once a rep was (or was not)
+    found for the lead: the webhook's decision and a dry run's alike."""
+    check = evaluation.scheduler
+    outcome = outcome_of(evaluation.label, check, has_rep)
+    score = evaluation.scores.lead_score.total
+    rule = decision_rule(evaluation.label, check, score, has_rep, rules)
+    if check is None:
+        return Final(outcome, rule, NOT_CHECKED)
+    if not has_rep:
+        check = SchedulerCheck(False, check.criteria_met, check.locked_out_until, ())
+    return Final(outcome, rule, check)
 
 
 def outcome_of(label: Label, scheduler: SchedulerCheck | None, has_rep: bool) -> Outcome:

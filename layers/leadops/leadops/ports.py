@@ -12,6 +12,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from leadops.account import AccountRecord, ScanPage
 from leadops.assignment import Pool, Rep, RepRole
+from leadops.classification import Label
+from leadops.lead_record import Intake, LeadRecord, StoredLead
+from leadops.models import LeadInput
 from leadops.rules import Rules
 from leadops.tickets import SupportTicket
 
@@ -114,7 +117,7 @@ class LeadsReceived(Protocol):
     """Stored leads by the day they were received (what reports count)."""
 
     def leads_between(
-        self, first: date, last: date, attributes: tuple[str, ...] = ()
+        self, first: date, last: date, attributes: tuple[str, ...]
     ) -> Iterable[dict[str, Any]]:
         """Every lead received from ``first`` to ``last`` (inclusive), only ``attributes``."""
         ...
@@ -125,8 +128,8 @@ class LeadPages(Protocol):
 
     def lead_page(
         self, day: date, start_key: dict[str, Any] | None = None
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-        """One page of the day's lead items and where to go on (None: the day is done)."""
+    ) -> tuple[list[StoredLead], dict[str, Any] | None]:
+        """One page of the day's stored leads and where to go on (None: the day is done)."""
         ...
 
 
@@ -195,3 +198,75 @@ class AccountSegments(RoutingWrites, Protocol):
         start_key: dict[str, Any] | None,
         page_size: int = 500,
     ) -> ScanPage: ...
+
+
+# --- leads: the demo-request webhook and the leads API -----------------------------------------
+class AlreadyStored(Exception):
+    """The lead was written by another delivery of the same submission."""
+
+
+class SubmissionWrites(Protocol):
+    """A unit of work: one submission's writes, committed together or not at all."""
+
+    def add_lead(
+        self, lead_id: str, record: LeadRecord, *, owner_id: str | None, expires_at: int | None
+    ) -> None:
+        """The lead itself, written only if no lead with this id exists."""
+        ...
+
+    def count_assignment(self, rep_id: str) -> None:
+        """One more lead assigned to the rep."""
+        ...
+
+    def remember_profile(self, account: str, company: dict[str, Any], at: datetime) -> None:
+        """The company fields seen for the account, to enrich its later submissions."""
+        ...
+
+    def add_signal(
+        self, account_id: str, signal: dict[str, Any], at: datetime, window_days: int
+    ) -> None:
+        """A routing signal for the account, counting for ``window_days``."""
+        ...
+
+    def commit(self) -> None:
+        """Everything at once; raises ``AlreadyStored`` (nothing written) if the lead exists."""
+        ...
+
+
+class DemoRequestStore(Protocol):
+    """Where demo requests are decided from and stored."""
+
+    def read_intake(self, lead_id: str, account: str) -> Intake:
+        """The stored lead (a replay?) and what is known of the account, in one read."""
+        ...
+
+    def lead(self, lead_id: str) -> LeadRecord:
+        """A stored lead's record (raises ``NotFound``)."""
+        ...
+
+    def writes(self) -> SubmissionWrites:
+        """A new, empty unit of work."""
+        ...
+
+
+class LeadStore(Protocol):
+    """Stored leads, as the leads API reads and amends them."""
+
+    def get(self, lead_id: str) -> StoredLead:
+        """Raises ``NotFound``."""
+        ...
+
+    def disqualify(
+        self, lead_id: str, account: str, reason: str, at: datetime, until: datetime
+    ) -> None:
+        """Mark the lead disqualified and lock its account out until ``until``, together."""
+        ...
+
+
+class SecondOpinion(Protocol):
+    """An AI classifier asked after the rules; None when it cannot answer."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    def classify(self, lead: LeadInput) -> Label | None: ...

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
-# The lead item attributes a report reads (LeadsTable.lead_page projects only these).
+# The lead item attributes a report reads (Leads.leads_between projects only these).
 ATTRIBUTES = ("classification", "outcome", "rule", "icp_tier", "owner_id", "deal_outcome")
 _OUTCOMES = ("won", "lost", "no_show")
 

@@ -238,10 +238,10 @@ class DryRuns:
 
     def _lead_page(self, job: DryRunJob, current: Rules, candidate: Rules) -> None:
         cursor = job.cursor
-        items, cursor.key = self.leads.lead_page(cursor.day, cursor.key)
-        for item in items:
-            pair = stored_lead_decisions(json.loads(item["doc"]), current, candidate)
-            job.tally.add_lead(item["lead_id"], pair, item.get("deal_outcome"))
+        leads, cursor.key = self.leads.lead_page(cursor.day, cursor.key)
+        for lead in leads:
+            pair = stored_lead_decisions(lead.record, current, candidate)
+            job.tally.add_lead(lead.lead_id, pair, lead.deal_outcome)
         if cursor.key is None:  # the day is done
             if cursor.day >= job.window.to:
                 cursor.phase = "accounts"

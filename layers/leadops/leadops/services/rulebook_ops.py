@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 
 from leadops.adapters.accounts_table import AccountsTable
-from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.leads_table import Leads
 from leadops.adapters.queues import TaskQueue
 from leadops.adapters.rulebook_table import RulebookTable
 from leadops.services.dry_runs import DryRuns
@@ -30,7 +30,7 @@ class RulebookOps:
     def from_env(cls) -> RulebookOps:
         """As the rulebook API and the dry-run worker are deployed (template.yaml)."""
         table = RulebookTable(os.environ["RULEBOOK_TABLE"])
-        leads = LeadsTable(os.environ["LEADS_TABLE"])
+        leads = Leads(os.environ["LEADS_TABLE"])
         # Dry runs and reports read the rules through this service, not LiveRulebook's cache:
         # they answer by the version this API has just made live.
         versions = RulebookVersions(table)

@@ -1,0 +1,42 @@
+"""The leads table: the only code that knows its key schema (written once, in ``keys``).
+
+Single-table design (partition key ``pk``, sort key ``sk``, one GSI, TTL on ``expires_at``), one
+class per item kind over the same table:
+
+- lead (``Leads``): ``LEAD#<lead_id>`` / ``LEAD`` - the decision; gsi1 ``LEADS#<day>`` by
+  received time
+- account profile (``AccountProfiles``): ``ACCOUNT#<key>`` / ``PROFILE`` - company data last
+  seen, customer flag
+- account lockout (``AccountLockouts``): ``ACCOUNT#<key>`` / ``LOCKOUT`` - ``locked_until``;
+  TTL removes it later
+- rep (``Reps``): ``REP#<rep_id>`` / ``REP`` - the rep, ``assigned_count``; gsi1 ``REPS`` lists
+  them
+- pool (``Pools``): ``POOL#<role>#<territory>`` / ``POOL`` - its reps and the round-robin
+  ``position``
+- ICP sync (``IcpSyncs``): ``ICPSYNC#<email>`` / ``ICPSYNC`` - what PostHog was last sent for
+  the email
+
+``WebhookStore`` reads and writes what one demo request needs across those kinds, in one
+BatchGetItem and one TransactWriteItems. A lead's id is derived from its submission id, so a
+replayed submission finds its lead with one read, and the conditional write makes a concurrent
+duplicate lose cleanly.
+"""
+
+from leadops.adapters.leads_table.accounts import AccountLockouts, AccountProfile, AccountProfiles
+from leadops.adapters.leads_table.icp_sync import IcpSyncs
+from leadops.adapters.leads_table.leads import Leads
+from leadops.adapters.leads_table.pools import Pools
+from leadops.adapters.leads_table.reps import Reps
+from leadops.adapters.leads_table.webhook import SubmissionTransaction, WebhookStore
+
+__all__ = [
+    "AccountLockouts",
+    "AccountProfile",
+    "AccountProfiles",
+    "IcpSyncs",
+    "Leads",
+    "Pools",
+    "Reps",
+    "SubmissionTransaction",
+    "WebhookStore",
+]
