@@ -4,26 +4,27 @@ from leadops import coldstart  # first: holds garbage collection off while the r
 
 # isort: split
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 
+from leadops.adapters import aws
 from leadops.adapters.accounts_table import AccountsTable
 from leadops.adapters.leads_table import LeadsTable
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.services import accounts as accounts_api
 from leadops.services.account_routing import AccountRouting
 from leadops.services.live_rulebook import LiveRulebook
+from leadops.settings import AccountsApiSettings
 
 logger = Logger()
-app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
-rules = LiveRulebook.from_env()
-accounts = AccountsTable(os.environ["ACCOUNTS_TABLE"])
-leads = LeadsTable(os.environ["LEADS_TABLE"])
+app = build_resolver(logger, unavailable_on=aws.unavailable_errors())
+settings = AccountsApiSettings.from_env()
+rules = LiveRulebook.of(settings.rulebook_table)
+accounts = AccountsTable(settings.accounts_table)
+leads = LeadsTable(settings.leads_table)
 
 
 def routing() -> AccountRouting:

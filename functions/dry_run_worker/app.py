@@ -6,7 +6,6 @@ from leadops import coldstart  # first: holds garbage collection off while the r
 # isort: split
 
 import json
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -19,13 +18,24 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from leadops.adapters.accounts_table import AccountsTable
+from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.queues import TaskQueue
+from leadops.adapters.rulebook_table import RulebookTable
 from leadops.services.rulebook_ops import RulebookOps
+from leadops.settings import DryRunWorkerSettings
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
-ops = RulebookOps.from_env()
-# Stop a slice this long before the Lambda timeout: time to store the progress and re-queue.
-margin_ms = int(os.environ.get("DRY_RUN_MARGIN_MS", "30000"))
+settings = DryRunWorkerSettings.from_env()
+ops = RulebookOps(
+    table=RulebookTable(settings.rulebook_table),
+    leads=LeadsTable(settings.leads_table),
+    accounts=AccountsTable(settings.accounts_table),
+    continuations=TaskQueue(settings.dry_run_queue_url),
+    sync_budget_ms=settings.dry_run_sync_budget_ms,
+)
+margin_ms = settings.dry_run_margin_ms
 
 
 def go_on(record: SQSRecord, lambda_context: LambdaContext) -> None:

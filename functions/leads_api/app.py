@@ -5,24 +5,25 @@ from leadops import coldstart  # first: holds garbage collection off while the r
 
 # isort: split
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 
+from leadops.adapters import aws
 from leadops.adapters.leads_table import LeadsTable
 from leadops.assignment import Rep, RepFields
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.services import leads as leads_api
 from leadops.services.live_rulebook import LiveRulebook
+from leadops.settings import LeadsApiSettings
 
 logger = Logger()
-app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
-table = LeadsTable(os.environ["LEADS_TABLE"])
-rules = LiveRulebook.from_env()
+app = build_resolver(logger, unavailable_on=aws.unavailable_errors())
+settings = LeadsApiSettings.from_env()
+table = LeadsTable(settings.leads_table)
+rules = LiveRulebook.of(settings.rulebook_table)
 
 
 @app.get("/leads/<lead_id>")

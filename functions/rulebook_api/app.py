@@ -11,15 +11,27 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 
+from leadops.adapters import aws
+from leadops.adapters.accounts_table import AccountsTable
+from leadops.adapters.leads_table import LeadsTable
+from leadops.adapters.queues import TaskQueue
+from leadops.adapters.rulebook_table import RulebookTable
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.rulebook import Rulebook
 from leadops.services.rulebook_ops import DryRunRequest, ReportQuery, Rollback, RulebookOps
+from leadops.settings import RulebookSettings
 
 logger = Logger()
-app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
-ops = RulebookOps.from_env()
+app = build_resolver(logger, unavailable_on=aws.unavailable_errors())
+settings = RulebookSettings.from_env()
+ops = RulebookOps(
+    table=RulebookTable(settings.rulebook_table),
+    leads=LeadsTable(settings.leads_table),
+    accounts=AccountsTable(settings.accounts_table),
+    continuations=TaskQueue(settings.dry_run_queue_url),
+    sync_budget_ms=settings.dry_run_sync_budget_ms,
+)
 
 
 @app.get("/rulebook")

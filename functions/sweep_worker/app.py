@@ -4,7 +4,6 @@ from leadops import coldstart  # first: holds garbage collection off while the r
 
 # isort: split
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,14 +23,16 @@ from leadops.adapters.queues import TaskQueue
 from leadops.services.account_routing import AccountRouting
 from leadops.services.live_rulebook import LiveRulebook
 from leadops.services.sweep import SweepTask, run_segment
+from leadops.settings import SweepWorkerSettings
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.SQS)
-rules = LiveRulebook.from_env()
-accounts = AccountsTable(os.environ["ACCOUNTS_TABLE"])
-leads = LeadsTable(os.environ["LEADS_TABLE"])
-tasks = TaskQueue(os.environ["SWEEP_QUEUE_URL"])
-page_size = int(os.environ.get("SWEEP_PAGE_SIZE", "500"))
+settings = SweepWorkerSettings.from_env()
+rules = LiveRulebook.of(settings.rulebook_table)
+accounts = AccountsTable(settings.accounts_table)
+leads = LeadsTable(settings.leads_table)
+tasks = TaskQueue(settings.sweep_queue_url)
+page_size = settings.sweep_page_size
 
 
 def sweep(record: SQSRecord, lambda_context: LambdaContext) -> None:

@@ -8,13 +8,11 @@ from leadops import coldstart  # first: holds garbage collection off while the r
 
 # isort: split
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 
 from leadops.adapters import aws
 from leadops.adapters.accounts_table import AccountsTable
@@ -27,26 +25,26 @@ from leadops.http.signature import secrets_from
 from leadops.models import MAX_BODY_BYTES_WEBHOOK, FormSubmission
 from leadops.services.demo_requests import DemoRequests
 from leadops.services.live_rulebook import LiveRulebook
+from leadops.settings import WebhookSettings
 
 logger = Logger()
-app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
+app = build_resolver(logger, unavailable_on=aws.unavailable_errors())
+settings = WebhookSettings.from_env()
 demo_requests = DemoRequests(
-    rules=LiveRulebook.from_env(),
-    table=LeadsTable(os.environ["LEADS_TABLE"]),
-    tickets=SupportQueue(os.environ["SUPPORT_TICKETS_QUEUE_URL"]),
-    events=LeadEvents(os.environ["EVENT_BUS_NAME"]),
+    rules=LiveRulebook.of(settings.rulebook_table),
+    table=LeadsTable(settings.leads_table),
+    tickets=SupportQueue(settings.support_tickets_queue_url),
+    events=LeadEvents(settings.event_bus_name),
     clock=lambda: datetime.now(UTC),
     # Optional AI qualifier: on when a Bedrock model id is configured; the rules always run.
-    accounts=AccountsTable(os.environ["ACCOUNTS_TABLE"]),
-    ai=BedrockClassifier(model_id)
-    if (model_id := os.environ.get("AI_CLASSIFIER_MODEL_ID"))
-    else None,
+    accounts=AccountsTable(settings.accounts_table),
+    ai=BedrockClassifier(model_id) if (model_id := settings.ai_classifier_model_id) else None,
 )
 
 
 def webhook_secrets() -> list[str]:
     """The shared secret(s), cached for 5 minutes (a rotation is picked up within that)."""
-    value = aws.secret(os.environ["WEBHOOK_SECRET_ARN"], max_age=300)
+    value = aws.secret(settings.webhook_secret_arn, max_age=300)
     return secrets_from(str(value))
 
 
