@@ -37,9 +37,7 @@ def from_environ(
         raise _by_variable(model.__name__, exc, variables) from None
 
 
-def _by_variable(
-    model: str, exc: ValidationError, variables: Mapping[str, str]
-) -> ValidationError:
+def _by_variable(model: str, exc: ValidationError, variables: Mapping[str, str]) -> ValidationError:
     details: list[InitErrorDetails] = []
     for error in exc.errors(include_url=False):
         field = str(error["loc"][0]) if error["loc"] else ""

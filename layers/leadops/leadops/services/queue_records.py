@@ -53,14 +53,14 @@ class RecordProcessor(BatchProcessor):
 
     def failure_handler(self, record: Any, exception: Any) -> Any:
         error = exception[1]
-        if isinstance(error, ValidationError) and self.model is not None:
-            if error.title == self.model.__name__:
-                problems = error.errors()
-                logger.error(
-                    self.refused,
-                    extra={"fields": [_field(p["loc"]) for p in problems],
-                           "types": [p["type"] for p in problems]},
-                )  # fmt: skip
+        model = getattr(self.model, "__name__", None)
+        if isinstance(error, ValidationError) and error.title == model:  # the record's model
+            problems = error.errors()
+            logger.error(
+                self.refused,
+                extra={"fields": [_field(p["loc"]) for p in problems],
+                       "types": [p["type"] for p in problems]},
+            )  # fmt: skip
         return super().failure_handler(record, exception)
 
 
