@@ -16,7 +16,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import BatchSqsTypeModel
 from aws_lambda_powertools.utilities.parser.models import SqsAttributesModel, SqsRecordModel
-from pydantic import ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Json, ValidationError
+
+from leadops.services.sweep import SweepTask
 
 logger = Logger(child=True)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -68,3 +70,19 @@ def _field(location: tuple[int | str, ...]) -> str:
     """A body field's path ("company.name"); "body" for the body as a whole (not JSON)."""
     inside = location[1:] if location[:1] == ("body",) else location
     return ".".join(map(str, inside)) or "body"
+
+
+class DryRunContinuation(BaseModel):
+    job_id: str
+
+
+class DryRunRecord(QueueRecord):
+    """A dry run to go on with (the rulebook API queues one when its budget runs out)."""
+
+    body: Json[DryRunContinuation]
+
+
+class SweepRecord(QueueRecord):
+    """One parallel-scan segment of a routing sweep (or the rest of one)."""
+
+    body: Json[SweepTask]
