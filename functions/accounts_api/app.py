@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadops.adapters import aws
 from leadops.adapters.accounts_table import AccountsTable
 from leadops.adapters.leads_table import LeadsTable
+from leadops.http.answers import AccountAnswer, answers
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.services import accounts as accounts_api
 from leadops.services.account_routing import AccountRouting
@@ -32,14 +33,14 @@ def routing() -> AccountRouting:
     return AccountRouting(live.rulebook, live.scorer, leads, datetime.now(UTC))
 
 
-@app.post("/accounts/<account_id>/signals")
+@app.post("/accounts/<account_id>/signals", responses=answers(AccountAnswer))
 def add_signal(account_id: str, body: accounts_api.SignalInput) -> dict[str, Any]:
     router = routing()
     window = router.rulebook.routing.signal_window_days
     return accounts_api.record_signal(accounts, router, account_id, body, window)
 
 
-@app.get("/accounts/<account_id>")
+@app.get("/accounts/<account_id>", responses=answers(AccountAnswer, 404))
 def get_account(account_id: str) -> dict[str, Any]:
     return accounts_api.account_view(accounts.get(account_id), routing())
 

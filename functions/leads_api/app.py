@@ -14,6 +14,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadops.adapters import aws
 from leadops.adapters.leads_table import LeadsTable
 from leadops.assignment import Rep, RepFields
+from leadops.http.answers import (
+    DisqualifyAnswer,
+    LeadAnswer,
+    OutcomeAnswer,
+    RepAnswer,
+    RepsAnswer,
+    answers,
+)
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.services import leads as leads_api
 from leadops.services.live_rulebook import LiveRulebook
@@ -26,37 +34,37 @@ table = LeadsTable(settings.leads_table)
 rules = LiveRulebook.of(settings.rulebook_table)
 
 
-@app.get("/leads/<lead_id>")
+@app.get("/leads/<lead_id>", responses=answers(LeadAnswer, 404))
 def get_lead(lead_id: str) -> dict[str, Any]:
     return leads_api.lead_view(table.get_lead(lead_id))
 
 
-@app.post("/leads/<lead_id>/disqualify")
+@app.post("/leads/<lead_id>/disqualify", responses=answers(DisqualifyAnswer, 404))
 def disqualify(lead_id: str, body: leads_api.Disqualification) -> dict[str, Any]:
     now = datetime.now(UTC)
     lockout_days = rules.current().rulebook.demo_booking.lockout_days
     return leads_api.disqualify(table, lead_id, body, now, lockout_days)
 
 
-@app.post("/leads/<lead_id>/outcome")
+@app.post("/leads/<lead_id>/outcome", responses=answers(OutcomeAnswer, 404))
 def outcome(lead_id: str, body: leads_api.OutcomeReport) -> dict[str, Any]:
     table.record_outcome(lead_id, body.outcome.value, body.amount, datetime.now(UTC))
     return {"lead_id": lead_id, "outcome": body.outcome.value, "amount": body.amount}
 
 
-@app.put("/reps/<rep_id>")
+@app.put("/reps/<rep_id>", responses=answers(RepAnswer))
 def put_rep(rep_id: str, body: RepFields) -> dict[str, Any]:
     rep = Rep(rep_id=rep_id, **body.model_dump())
     table.put_rep(rep)
     return leads_api.rep_view(*table.get_rep(rep_id))
 
 
-@app.get("/reps")
+@app.get("/reps", responses=answers(RepsAnswer))
 def list_reps() -> dict[str, Any]:
     return {"reps": [leads_api.rep_view(rep, count) for rep, count in table.list_reps()]}
 
 
-@app.get("/reps/<rep_id>")
+@app.get("/reps/<rep_id>", responses=answers(RepAnswer, 404))
 def get_rep(rep_id: str) -> dict[str, Any]:
     return leads_api.rep_view(*table.get_rep(rep_id))
 

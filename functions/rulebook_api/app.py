@@ -17,6 +17,14 @@ from leadops.adapters.accounts_table import AccountsTable
 from leadops.adapters.leads_table import LeadsTable
 from leadops.adapters.queues import TaskQueue
 from leadops.adapters.rulebook_table import RulebookTable
+from leadops.http.answers import (
+    ActivationAnswer,
+    ConversionReportAnswer,
+    DryRunAnswer,
+    RulebookAnswer,
+    VersionsAnswer,
+    answers,
+)
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.rulebook import Rulebook
 from leadops.services.rulebook_ops import DryRunRequest, ReportQuery, Rollback, RulebookOps
@@ -34,44 +42,44 @@ ops = RulebookOps(
 )
 
 
-@app.get("/rulebook")
+@app.get("/rulebook", responses=answers(RulebookAnswer))
 def get_rulebook() -> dict[str, Any]:
     return ops.view(ops.active())
 
 
-@app.put("/rulebook")
+@app.put("/rulebook", responses=answers(ActivationAnswer, 409))
 def put_rulebook(rulebook: Rulebook) -> dict[str, Any]:
     return ops.put(rulebook)
 
 
-@app.get("/rulebook/versions")
+@app.get("/rulebook/versions", responses=answers(VersionsAnswer))
 def list_versions() -> dict[str, Any]:
     return ops.versions()
 
 
-@app.get("/rulebook/versions/<version>")
+@app.get("/rulebook/versions/<version>", responses=answers(RulebookAnswer, 404))
 def get_version(version: str) -> dict[str, Any]:
     return ops.version(version)
 
 
-@app.post("/rulebook/rollback")
+@app.post("/rulebook/rollback", responses=answers(ActivationAnswer, 404))
 def rollback(body: Rollback) -> dict[str, Any]:
     return ops.rollback(body.version)
 
 
-@app.post("/rulebook/dry-run")
+@app.post("/rulebook/dry-run", responses=answers(DryRunAnswer, also=(202,)))
 def dry_run(body: DryRunRequest) -> Response[dict[str, Any]]:
     context = app.lambda_context
     status, answer = ops.dry_run(body, context.get_remaining_time_in_millis)
     return Response(status, content_types.APPLICATION_JSON, answer)
 
 
-@app.get("/rulebook/dry-run/<job_id>")
+@app.get("/rulebook/dry-run/<job_id>", responses=answers(DryRunAnswer, 404))
 def get_dry_run(job_id: str) -> dict[str, Any]:
     return ops.job(job_id)
 
 
-@app.get("/reports/conversion")
+@app.get("/reports/conversion", responses=answers(ConversionReportAnswer))
 def conversion_report() -> dict[str, Any]:
     query = ReportQuery.model_validate(app.current_event.query_string_parameters or {})
     return ops.conversion_report(query)

@@ -13,6 +13,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadops.adapters import aws
+from leadops.http.answers import ScoreAnswer, answers
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.models import MAX_BODY_BYTES_SCORE, LeadInput
 from leadops.services.live_rulebook import LiveRulebook
@@ -24,7 +25,7 @@ settings = ScoreSettings.from_env()
 rules = LiveRulebook.of(settings.rulebook_table)
 
 
-@app.post("/score")
+@app.post("/score", responses=answers(ScoreAnswer))
 def score(lead: LeadInput) -> dict[str, Any]:
     scores = rules.current().scorer.score(lead)
     logger.info(

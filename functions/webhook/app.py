@@ -20,6 +20,7 @@ from leadops.adapters.bedrock import BedrockClassifier
 from leadops.adapters.events import LeadEvents
 from leadops.adapters.leads_table import LeadsTable
 from leadops.adapters.queues import SupportQueue
+from leadops.http.answers import DecisionAnswer, answers
 from leadops.http.resolver import build_resolver, guard_body, require_signature
 from leadops.http.signature import secrets_from
 from leadops.models import MAX_BODY_BYTES_WEBHOOK, FormSubmission
@@ -48,7 +49,7 @@ def webhook_secrets() -> list[str]:
     return secrets_from(str(value))
 
 
-@app.post("/webhooks/demo-request")
+@app.post("/webhooks/demo-request", responses=answers(DecisionAnswer, 401))
 def demo_request(submission: FormSubmission) -> dict[str, Any]:
     return demo_requests.handle(submission)
 
