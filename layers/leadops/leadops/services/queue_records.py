@@ -15,8 +15,12 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 from aws_lambda_powertools.utilities.batch.types import BatchSqsTypeModel
-from aws_lambda_powertools.utilities.parser.models import SqsAttributesModel, SqsRecordModel
-from pydantic import BaseModel, ConfigDict, Json, ValidationError
+from aws_lambda_powertools.utilities.parser.models import (
+    SqsAttributesModel,
+    SqsMsgAttributeModel,
+    SqsRecordModel,
+)
+from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError
 
 from leadops.services.sweep import SweepTask
 
@@ -41,6 +45,7 @@ class QueueRecord(SqsRecordModel):
 
     receiptHandle: str = ""
     attributes: _Attributes = _Attributes()
+    messageAttributes: dict[str, SqsMsgAttributeModel] = Field(default_factory=dict)
     md5OfBody: str = ""
     eventSourceARN: str = ""
     awsRegion: str = ""
