@@ -13,7 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadops.adapters import aws
 from leadops.adapters.accounts_table import AccountsTable
 from leadops.adapters.leads_table import LeadsTable
-from leadops.http.answers import AccountAnswer, answers
+from leadops.http.answers import answers
+from leadops.http.answers.accounts import AccountAnswer
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.services import accounts as accounts_api
 from leadops.services.account_routing import AccountRouting

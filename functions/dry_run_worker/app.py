@@ -12,10 +12,6 @@ from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadops.adapters.accounts_table import AccountsTable
-from leadops.adapters.leads_table import LeadsTable
-from leadops.adapters.queues import TaskQueue
-from leadops.adapters.rulebook_table import RulebookTable
 from leadops.services.queue_records import DryRunRecord, RecordProcessor
 from leadops.services.rulebook_ops import RulebookOps
 from leadops.settings import DryRunWorkerSettings
@@ -23,13 +19,7 @@ from leadops.settings import DryRunWorkerSettings
 logger = Logger()
 processor = RecordProcessor(DryRunRecord, refused="invalid dry-run message")
 settings = DryRunWorkerSettings.from_env()
-ops = RulebookOps(
-    table=RulebookTable(settings.rulebook_table),
-    leads=LeadsTable(settings.leads_table),
-    accounts=AccountsTable(settings.accounts_table),
-    continuations=TaskQueue(settings.dry_run_queue_url),
-    sync_budget_ms=settings.dry_run_sync_budget_ms,
-)
+ops = RulebookOps.from_settings(settings)
 margin_ms = settings.dry_run_margin_ms
 
 

@@ -14,13 +14,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadops.adapters import aws
 from leadops.adapters.leads_table import LeadsTable
 from leadops.assignment import Rep, RepFields
-from leadops.http.answers import (
+from leadops.http.answers import answers
+from leadops.http.answers.leads import (
     DisqualifyAnswer,
     LeadAnswer,
     OutcomeAnswer,
     RepAnswer,
     RepsAnswer,
-    answers,
 )
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.services import leads as leads_api

@@ -13,17 +13,13 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadops.adapters import aws
-from leadops.adapters.accounts_table import AccountsTable
-from leadops.adapters.leads_table import LeadsTable
-from leadops.adapters.queues import TaskQueue
-from leadops.adapters.rulebook_table import RulebookTable
-from leadops.http.answers import (
+from leadops.http.answers import answers
+from leadops.http.answers.rulebook import (
     ActivationAnswer,
     ConversionReportAnswer,
     DryRunAnswer,
     RulebookAnswer,
     VersionsAnswer,
-    answers,
 )
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.rulebook import Rulebook
@@ -33,13 +29,7 @@ from leadops.settings import RulebookSettings
 logger = Logger()
 app = build_resolver(logger, unavailable_on=aws.unavailable_errors())
 settings = RulebookSettings.from_env()
-ops = RulebookOps(
-    table=RulebookTable(settings.rulebook_table),
-    leads=LeadsTable(settings.leads_table),
-    accounts=AccountsTable(settings.accounts_table),
-    continuations=TaskQueue(settings.dry_run_queue_url),
-    sync_budget_ms=settings.dry_run_sync_budget_ms,
-)
+ops = RulebookOps.from_settings(settings)
 
 
 @app.get("/rulebook", responses=answers(RulebookAnswer))

@@ -13,7 +13,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadops.adapters import aws
-from leadops.http.answers import ScoreAnswer, answers
+from leadops.http.answers import answers
+from leadops.http.answers.decisions import ScoreAnswer
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.models import MAX_BODY_BYTES_SCORE, LeadInput
 from leadops.services.live_rulebook import LiveRulebook

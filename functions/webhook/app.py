@@ -20,7 +20,8 @@ from leadops.adapters.bedrock import BedrockClassifier
 from leadops.adapters.events import LeadEvents
 from leadops.adapters.leads_table import LeadsTable
 from leadops.adapters.queues import SupportQueue
-from leadops.http.answers import DecisionAnswer, answers
+from leadops.http.answers import answers
+from leadops.http.answers.decisions import DecisionAnswer
 from leadops.http.resolver import build_resolver, guard_body, require_signature
 from leadops.http.signature import secrets_from
 from leadops.models import MAX_BODY_BYTES_WEBHOOK, FormSubmission

@@ -57,7 +57,8 @@ def _by_variable(model: str, exc: ValidationError, variables: Mapping[str, str])
 class FunctionSettings(BaseModel):
     """A function's variables; subclasses declare the fields."""
 
-    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+    # defer_build: a function builds the one model it reads, not all eleven, at init.
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True, defer_build=True)
 
     @classmethod
     def variables(cls) -> dict[str, str]:

@@ -11,7 +11,6 @@ slices, re-queuing itself) and answers 202 with the job id to poll.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -40,6 +39,7 @@ from leadops.rules import Rules, packaged_rules
 from leadops.services.account_routing import AccountRouting
 from leadops.services.accounts import SignalInput
 from leadops.services.live_rulebook import rules_from
+from leadops.settings import RulebookSettings
 
 logger = Logger(child=True)
 MAX_WINDOW_DAYS = 366
@@ -105,14 +105,14 @@ class RulebookOps:
         self.sync_budget_ms = sync_budget_ms
 
     @classmethod
-    def from_env(cls) -> RulebookOps:
+    def from_settings(cls, settings: RulebookSettings) -> RulebookOps:
         """As the rulebook API and the dry-run worker are deployed (template.yaml)."""
         return cls(
-            table=RulebookTable(os.environ["RULEBOOK_TABLE"]),
-            leads=LeadsTable(os.environ["LEADS_TABLE"]),
-            accounts=AccountsTable(os.environ["ACCOUNTS_TABLE"]),
-            continuations=TaskQueue(os.environ["DRY_RUN_QUEUE_URL"]),
-            sync_budget_ms=int(os.environ.get("DRY_RUN_SYNC_BUDGET_MS", "20000")),
+            table=RulebookTable(settings.rulebook_table),
+            leads=LeadsTable(settings.leads_table),
+            accounts=AccountsTable(settings.accounts_table),
+            continuations=TaskQueue(settings.dry_run_queue_url),
+            sync_budget_ms=settings.dry_run_sync_budget_ms,
         )
 
     # --- versions ------------------------------------------------------------------------------
