@@ -12,7 +12,7 @@ WEBHOOK_SECRET ?= local-webhook-secret
 ZENDESK_URL ?= http://127.0.0.1:8025
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint bench invoke pr clean
+.PHONY: help install run test lint bench invoke openapi pr clean
 
 help:
 	@echo "make run     install, then serve the HTTP API on http://127.0.0.1:$(PORT) (moto-backed, no Docker)"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint    ruff (lint + format check) and mypy"
 	@echo "make bench   performance figures, each against a baseline from the same run"
 	@echo "make invoke FN=ScoreFunction EVENT=events/score.json   one function, like sam local invoke"
+	@echo "make openapi write docs/openapi.json from the functions' resolvers (a test fails while it is stale)"
 	@echo "make pr      lint + test: the gate before a pull request"
 
 $(INSTALLED): pyproject.toml layers/leadops/requirements.txt
@@ -52,6 +53,9 @@ invoke: $(INSTALLED)
 	LEADOPS_LOCAL_SECRET_WebhookSecret=$(WEBHOOK_SECRET) \
 		$(BIN)/python -m leadops_local --parameter-overrides "ZendeskBaseUrl=$(ZENDESK_URL)" \
 		invoke $(FN) -e $(EVENT) --moto
+
+openapi: $(INSTALLED)
+	$(BIN)/python -m leadops_local openapi --output docs/openapi.json
 
 pr: lint test
 

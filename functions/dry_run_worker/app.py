@@ -5,31 +5,26 @@ from leadops import coldstart  # first: holds garbage collection off while the r
 
 # isort: split
 
-import json
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from leadops.services.queue_records import DryRunRecord, RecordProcessor
 from leadops.services.rulebook_ops import RulebookOps
+from leadops.settings import DryRunWorkerSettings
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS)
-ops = RulebookOps.from_env()
-# Stop a slice this long before the Lambda timeout: time to store the progress and re-queue.
-margin_ms = int(os.environ.get("DRY_RUN_MARGIN_MS", "30000"))
+processor = RecordProcessor(DryRunRecord, refused="invalid dry-run message")
+settings = DryRunWorkerSettings.from_env()
+ops = RulebookOps.from_settings(settings)
+margin_ms = settings.dry_run_margin_ms
 
 
-def go_on(record: SQSRecord, lambda_context: LambdaContext) -> None:
-    job_id = json.loads(record.body)["job_id"]
+def go_on(record: DryRunRecord, lambda_context: LambdaContext) -> None:
+    job_id = record.body.job_id
     done = ops.dry_runs.resume(job_id, lambda_context.get_remaining_time_in_millis, margin_ms)
     logger.info("dry run " + ("complete" if done else "continues"), extra={"job_id": job_id})
 

@@ -5,58 +5,67 @@ from leadops import coldstart  # first: holds garbage collection off while the r
 
 # isort: split
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 
+from leadops.adapters import aws
 from leadops.adapters.leads_table import Leads, Reps
 from leadops.assignment import Rep, RepFields
+from leadops.http.answers import answers
+from leadops.http.answers.leads import (
+    DisqualifyAnswer,
+    LeadAnswer,
+    OutcomeAnswer,
+    RepAnswer,
+    RepsAnswer,
+)
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.services import leads as leads_api
 from leadops.services.live_rulebook import LiveRulebook
+from leadops.settings import LeadsApiSettings
 
 logger = Logger()
-app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
-leads = Leads(os.environ["LEADS_TABLE"])
-reps = Reps(os.environ["LEADS_TABLE"])
-rules = LiveRulebook.from_env()
+app = build_resolver(logger, unavailable_on=aws.unavailable_errors())
+settings = LeadsApiSettings.from_env()
+leads = Leads(settings.leads_table)
+reps = Reps(settings.leads_table)
+rules = LiveRulebook.of(settings.rulebook_table)
 
 
-@app.get("/leads/<lead_id>")
+@app.get("/leads/<lead_id>", responses=answers(LeadAnswer, 404))
 def get_lead(lead_id: str) -> dict[str, Any]:
     return leads_api.lead_view(leads.get(lead_id))
 
 
-@app.post("/leads/<lead_id>/disqualify")
+@app.post("/leads/<lead_id>/disqualify", responses=answers(DisqualifyAnswer, 404))
 def disqualify(lead_id: str, body: leads_api.Disqualification) -> dict[str, Any]:
     now = datetime.now(UTC)
     lockout_days = rules.current().rulebook.demo_booking.lockout_days
     return leads_api.disqualify(leads, lead_id, body, now, lockout_days)
 
 
-@app.post("/leads/<lead_id>/outcome")
+@app.post("/leads/<lead_id>/outcome", responses=answers(OutcomeAnswer, 404))
 def outcome(lead_id: str, body: leads_api.OutcomeReport) -> dict[str, Any]:
     leads.record_outcome(lead_id, body.outcome.value, body.amount, datetime.now(UTC))
     return {"lead_id": lead_id, "outcome": body.outcome.value, "amount": body.amount}
 
 
-@app.put("/reps/<rep_id>")
+@app.put("/reps/<rep_id>", responses=answers(RepAnswer))
 def put_rep(rep_id: str, body: RepFields) -> dict[str, Any]:
     rep = Rep(rep_id=rep_id, **body.model_dump())
     reps.put(rep)
     return leads_api.rep_view(*reps.get(rep_id))
 
 
-@app.get("/reps")
+@app.get("/reps", responses=answers(RepsAnswer))
 def list_reps() -> dict[str, Any]:
     return {"reps": [leads_api.rep_view(rep, count) for rep, count in reps.all()]}
 
 
-@app.get("/reps/<rep_id>")
+@app.get("/reps/<rep_id>", responses=answers(RepAnswer, 404))
 def get_rep(rep_id: str) -> dict[str, Any]:
     return leads_api.rep_view(*reps.get(rep_id))
 

@@ -11,18 +11,22 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.exceptions import BotoCoreError, ClientError
 
+from leadops.adapters import aws
+from leadops.http.answers import answers
+from leadops.http.answers.decisions import ScoreAnswer
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.models import MAX_BODY_BYTES_SCORE, LeadInput
 from leadops.services.live_rulebook import LiveRulebook
+from leadops.settings import ScoreSettings
 
 logger = Logger()
-app = build_resolver(logger, unavailable_on=(ClientError, BotoCoreError))
-rules = LiveRulebook.from_env()
+app = build_resolver(logger, unavailable_on=aws.unavailable_errors())
+settings = ScoreSettings.from_env()
+rules = LiveRulebook.of(settings.rulebook_table)
 
 
-@app.post("/score")
+@app.post("/score", responses=answers(ScoreAnswer))
 def score(lead: LeadInput) -> dict[str, Any]:
     scores = rules.current().scorer.score(lead)
     logger.info(

@@ -4,7 +4,6 @@ from leadops import coldstart  # first: holds garbage collection off while the r
 
 # isort: split
 
-import os
 import uuid
 from typing import Any
 
@@ -13,10 +12,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadops.adapters.queues import TaskQueue
 from leadops.services.sweep import plan
+from leadops.settings import SweepPlannerSettings
 
 logger = Logger()
-tasks = TaskQueue(os.environ["SWEEP_QUEUE_URL"])
-segments = int(os.environ["SWEEP_SEGMENTS"])
+settings = SweepPlannerSettings.from_env()
+tasks = TaskQueue(settings.sweep_queue_url)
+segments = settings.sweep_segments
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -4,18 +4,12 @@ from leadops import coldstart  # first: holds garbage collection off while the r
 
 # isort: split
 
-import os
 from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
+from aws_lambda_powertools.utilities.batch import process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadops.adapters.accounts_table import AccountsTable
@@ -23,20 +17,23 @@ from leadops.adapters.leads_table import Pools
 from leadops.adapters.queues import TaskQueue
 from leadops.services.account_routing import AccountRouting
 from leadops.services.live_rulebook import LiveRulebook
-from leadops.services.sweep import SweepTask, run_segment
+from leadops.services.queue_records import RecordProcessor, SweepRecord
+from leadops.services.sweep import run_segment
+from leadops.settings import SweepWorkerSettings
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.SQS)
-rules = LiveRulebook.from_env()
-accounts = AccountsTable(os.environ["ACCOUNTS_TABLE"])
-leads = Pools(os.environ["LEADS_TABLE"])
-tasks = TaskQueue(os.environ["SWEEP_QUEUE_URL"])
-page_size = int(os.environ.get("SWEEP_PAGE_SIZE", "500"))
+processor = RecordProcessor(SweepRecord, refused="invalid sweep task")
+settings = SweepWorkerSettings.from_env()
+rules = LiveRulebook.of(settings.rulebook_table)
+accounts = AccountsTable(settings.accounts_table)
+leads = Pools(settings.leads_table)
+tasks = TaskQueue(settings.sweep_queue_url)
+page_size = settings.sweep_page_size
 
 
-def sweep(record: SQSRecord, lambda_context: LambdaContext) -> None:
+def sweep(record: SweepRecord, lambda_context: LambdaContext) -> None:
     """One task; Powertools passes the Lambda context to a handler that asks for it."""
-    task = SweepTask.model_validate_json(record.body)
+    task = record.body
     live = rules.current()
     routing = AccountRouting(live.rulebook, live.scorer, leads, datetime.now(UTC))
     time_left = lambda_context.get_remaining_time_in_millis

@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     signer.add_argument("body", type=Path, help="the exact bytes that will be sent")
     signer.add_argument("--secret", required=True, help="the webhook's shared secret")
     signer.add_argument("--timestamp", type=int, help="unix seconds (default: now)")
+    openapi = commands.add_parser("openapi", help="write the HTTP API's OpenAPI document")
+    _shared_options(openapi, top=False)
+    openapi.add_argument("--output", "-o", type=Path, help="the file to write (default: stdout)")
     api = commands.add_parser("start-api", help="serve the HTTP API, like sam local start-api")
     _shared_options(api, top=False)
     api.add_argument("--host", default="127.0.0.1")
@@ -133,6 +136,18 @@ def _invoke(template: SamTemplate, args: argparse.Namespace, extra: dict[str, An
     return 0
 
 
+def _openapi(template: SamTemplate, output: Path | None) -> int:
+    from leadops_local.openapi import document_json, http_functions
+
+    text = document_json(http_functions(template))
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        print(f"written to {output}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """The command line; returns the exit code (2: a usage or template error)."""
     args = _parser().parse_args(argv)
@@ -161,6 +176,8 @@ def _run(args: argparse.Namespace) -> int:
         template = SamTemplate.load(args.template, overrides)
         if args.command == "invoke":
             return _invoke(template, args, extra)
+        if args.command == "openapi":
+            return _openapi(template, args.output)
         from leadops_local.server import serve
 
         return serve(

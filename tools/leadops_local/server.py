@@ -22,6 +22,7 @@ from typing import Any
 
 from moto.server import ThreadedMotoServer
 
+from leadops_local import openapi
 from leadops_local.apigw import HttpAnswer, build_event, error_answer, match_route, to_http
 from leadops_local.pollers import QueuePoller
 from leadops_local.provision import provision
@@ -30,6 +31,8 @@ from leadops_local.template import REGION, SamTemplate
 
 LISTENING = "leadops local API listening on"
 LOCAL_INVOKE = "/_local/functions/"
+OPENAPI = "/openapi.json"
+DOCS = "/docs"
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -84,11 +87,14 @@ class LocalApi(ThreadingHTTPServer):
             function.logical_id: LocalFunction(function, extra_env.get(function.logical_id))
             for function in template.functions()
         }
+        self._openapi: str | None = None
 
     def dispatch(self, method: str, target: str, headers: Any, body: bytes, ip: str) -> HttpAnswer:
         path, _, query = target.partition("?")
         if path.startswith(LOCAL_INVOKE):
             return self._invoke_directly(method, path, body)
+        if method == "GET" and (path in (OPENAPI, DOCS) or path.startswith(f"{DOCS}/")):
+            return self._documentation(path)
         match = match_route(self.routes, method, path)
         if match is None:
             return error_answer(404, "Not Found")
@@ -102,6 +108,25 @@ class LocalApi(ThreadingHTTPServer):
         elapsed = (time.perf_counter() - started) * 1000
         log(f"{method} {path} -> {match.route.function} {answer.status} ({elapsed:.0f} ms)")
         return answer
+
+    def _documentation(self, path: str) -> HttpAnswer:
+        """The OpenAPI document (generated from the resolvers on first request), Swagger UI."""
+        if self._openapi is None:
+            functions = [
+                self.functions[name] for name in dict.fromkeys(r.function for r in self.routes)
+            ]
+            self._openapi = openapi.document_json(functions)
+        if path == OPENAPI:
+            return HttpAnswer(200, [("Content-Type", "application/json")], self._openapi.encode())
+        if path == DOCS:
+            page = openapi.swagger_page(self._openapi).encode()
+            return HttpAnswer(200, [("Content-Type", "text/html; charset=utf-8")], page)
+        name = path.removeprefix(f"{DOCS}/")
+        data = openapi.asset(name)
+        if data is None:
+            return error_answer(404, "Not Found")
+        kind = "text/css" if name.endswith(".css") else "text/javascript"
+        return HttpAnswer(200, [("Content-Type", kind)], data)
 
     def _invoke_directly(self, method: str, path: str, body: bytes) -> HttpAnswer:
         """``POST /_local/functions/{id}/invoke`` with any event: for schedule- or S3-triggered
@@ -190,6 +215,7 @@ def _serve(
             poller.start()
             log(f"  SQS    {trigger.queue} -> {trigger.function}")
         log(f"  POST   {LOCAL_INVOKE}{{FunctionId}}/invoke -> any function, with the body as event")
+        log(f"  GET    {OPENAPI} (the OpenAPI document), {DOCS} (Swagger UI)")
         print(f"{LISTENING} http://{host}:{api.server_address[1]}", file=out, flush=True)
         try:
             api.serve_forever(poll_interval=0.2)

@@ -24,3 +24,13 @@ class Invalid(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field = field
+
+
+class VendorError(Exception):
+    """A vendor (Zendesk, PostHog) did not take the request. ``status``: its HTTP answer (None
+    when it could not be reached); ``retryable``: whether trying later may succeed."""
+
+    def __init__(self, message: str, status: int | None, retryable: bool) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable

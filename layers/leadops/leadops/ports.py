@@ -6,6 +6,7 @@ fakes. A service depends on these, never on an adapter class, so it runs without
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -15,6 +16,7 @@ from leadops.assignment import Pool, Rep, RepRole
 from leadops.classification import Label
 from leadops.lead_record import Intake, LeadRecord, StoredLead
 from leadops.models import LeadInput
+from leadops.icp_sync import IcpUpdate
 from leadops.rules import Rules
 from leadops.tickets import SupportTicket
 
@@ -270,3 +272,44 @@ class SecondOpinion(Protocol):
     def model_id(self) -> str: ...
 
     def classify(self, lead: LeadInput) -> Label | None: ...
+
+
+# --- workers: support tickets, the ICP sync, the account import ------------------------------
+class TicketDesk(Protocol):
+    """Where support tickets are filed (Zendesk); raises ``leadops.errors.VendorError``."""
+
+    def create_ticket(self, ticket: SupportTicket, idempotency_key: str) -> int: ...
+
+
+class IcpSender(Protocol):
+    """PostHog: one batched request; raises ``leadops.errors.VendorError``."""
+
+    def send(self, updates: Iterable[IcpUpdate]) -> int: ...
+
+
+class IcpLedger(Protocol):
+    """The leads' emails, and what PostHog was last sent for each email."""
+
+    def emails_and_last_sync(
+        self, lead_ids: list[str]
+    ) -> tuple[dict[str, str], dict[str, dict[str, Any]]]: ...
+
+    def remember_sync(self, sent: dict[str, tuple[int, str]], at: datetime) -> None: ...
+
+
+class SnapshotStore(Protocol):
+    """Account snapshots, upserted in batches; returns the write calls made."""
+
+    def put_snapshots(self, snapshots: list[AccountSnapshot]) -> int: ...
+
+
+class ImportFiles(Protocol):
+    """The imports bucket: uploaded account files and the reports written beside them."""
+
+    def opened(
+        self, bucket: str, key: str, version_id: str | None
+    ) -> AbstractContextManager[Iterable[bytes] | None]:
+        """The file's bytes in bounded chunks, or None when the file (version) is gone."""
+        ...
+
+    def put_report(self, bucket: str, key: str, document: dict[str, Any]) -> None: ...

@@ -45,3 +45,12 @@ def secret(arn: str, max_age: int, transform: str | None = None) -> Any:
     from aws_lambda_powertools.utilities import parameters
 
     return parameters.get_secret(arn, transform=transform, max_age=max_age)  # type: ignore[arg-type]
+
+
+def unavailable_errors() -> tuple[type[Exception], ...]:
+    """What a call raises when AWS could not answer (after botocore's own retries) or refused
+    it: nothing was stored, so the caller may try again. botocore's exceptions module alone
+    (a few ms, loaded at init as before); boto3 itself still waits for the first client."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (ClientError, BotoCoreError)

@@ -11,37 +11,19 @@ the logs."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from leadops.adapters.vendor_http import RETRYABLE_STATUSES, JsonPoster, VendorUnreachable
+from leadops.errors import VendorError
+from leadops.icp_sync import IcpUpdate, updates_to_send
 
-_NAMESPACE = uuid.UUID("5f0c6b8e-3d1c-4e0a-9b7a-2b1d2c3e4f50")
-
-
-class PostHogError(Exception):
-    def __init__(self, message: str, status: int | None, retryable: bool) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retryable = retryable
+__all__ = ["IcpUpdate", "PostHogClient", "PostHogError", "updates_to_send"]
 
 
-@dataclass(frozen=True, slots=True)
-class IcpUpdate:
-    email: str
-    icp_score: int
-    icp_tier: str
-    rulebook_version: str
-
-    @property
-    def event_uuid(self) -> str:
-        """The same for the same values: PostHog drops a retried duplicate."""
-        key = f"{self.email}|{self.icp_score}|{self.icp_tier}|{self.rulebook_version}"
-        return str(uuid.uuid5(_NAMESPACE, key))
+class PostHogError(VendorError):
+    """PostHog did not take the batch."""
 
 
 class PostHogClient:
@@ -90,15 +72,3 @@ class PostHogClient:
             retryable = status in RETRYABLE_STATUSES
             raise PostHogError(f"posthog answered {status}", status, retryable)
         return len(batch)
-
-
-def updates_to_send(
-    wanted: dict[str, IcpUpdate], already_sent: dict[str, dict[str, Any]]
-) -> list[IcpUpdate]:
-    """Updates whose score or tier differs from what PostHog was last sent for that email."""
-    return [
-        update
-        for email, update in wanted.items()
-        if (already_sent.get(email) or {}).get("icp_score") != update.icp_score
-        or (already_sent.get(email) or {}).get("icp_tier") != update.icp_tier
-    ]

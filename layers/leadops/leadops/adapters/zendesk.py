@@ -10,7 +10,6 @@ exception messages: they are PII.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import Annotated, Any, Self
@@ -29,19 +28,16 @@ from pydantic import (
 
 from leadops.adapters import aws
 from leadops.adapters.vendor_http import RETRYABLE_STATUSES, JsonPoster, VendorUnreachable
+from leadops.errors import VendorError
+from leadops.settings import from_environ
 from leadops.tickets import SupportTicket
 
 SECRET_MAX_AGE_S = 300
 _ERROR_CODE_MAX = 80
 
 
-class ZendeskError(Exception):
+class ZendeskError(VendorError):
     """Zendesk did not create the ticket. ``retryable`` says whether trying later may succeed."""
-
-    def __init__(self, message: str, status: int | None, retryable: bool) -> None:
-        super().__init__(message)
-        self.status = status
-        self.retryable = retryable
 
 
 def _check_base_url(value: str) -> str:
@@ -165,7 +161,6 @@ class ZendeskSettings(BaseModel):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ZendeskSettings:
-        env = os.environ if environ is None else environ
         names = {
             "base_url": "ZENDESK_BASE_URL",
             "secret_arn": "ZENDESK_SECRET_ARN",
@@ -175,9 +170,7 @@ class ZendeskSettings(BaseModel):
             "retries": "ZENDESK_RETRIES",
             "backoff_factor": "ZENDESK_BACKOFF_FACTOR",
         }
-        return cls.model_validate(
-            {field: env[name] for field, name in names.items() if env.get(name)}
-        )
+        return from_environ(cls, names, environ)  # a missing variable is named in the error
 
     def credentials(self) -> tuple[str, str]:
         """(email, api_token); the secret, when configured, wins and is re-read every 5 min."""

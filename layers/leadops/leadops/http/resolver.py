@@ -66,74 +66,58 @@ def build_resolver(
     ``unavailable_on``: exceptions (AWS errors) that mean "nothing was stored, try again": they
     answer 503 with Retry-After, so a webhook sender retries rather than giving up."""
     app = APIGatewayHttpResolver(enable_validation=True)
-
     if unavailable_on:
+        app.exception_handler(list(unavailable_on))(_unavailable(logger))
+    app.exception_handler(RequestValidationError)(_invalid(logger))
+    app.exception_handler(ValidationError)(_invalid_value)
+    app.exception_handler(NotFound)(_not_found)
+    app.exception_handler([Conflict, Invalid])(_refused)
+    return app
 
-        @app.exception_handler(list(unavailable_on))
-        def _unavailable(exc: Exception) -> Response[str]:
-            logger.exception("dependency unavailable; nothing stored")
-            return Response(
-                status_code=503,
-                content_type=content_types.APPLICATION_JSON,
-                headers={"Retry-After": "5"},
-                body=error_body(
-                    "temporarily unavailable; nothing was stored, please retry",
-                    [{"field": "body", "message": "retry later", "type": "unavailable"}],
-                ),
-            )
 
-    @app.exception_handler(RequestValidationError)
-    def _invalid(exc: RequestValidationError) -> Response[str]:
+def _json(status: int, body: str, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(status, content_types.APPLICATION_JSON, body, headers=headers)
+
+
+def _unavailable(logger: Logger) -> Callable[[Exception], Response[str]]:
+    def answer(exc: Exception) -> Response[str]:
+        logger.exception("dependency unavailable; nothing stored")
+        message = "temporarily unavailable; nothing was stored, please retry"
+        problem = {"field": "body", "message": "retry later", "type": "unavailable"}
+        return _json(503, error_body(message, [problem]), headers={"Retry-After": "5"})
+
+    return answer
+
+
+def _invalid(logger: Logger) -> Callable[[RequestValidationError], Response[str]]:
+    def answer(exc: RequestValidationError) -> Response[str]:
         errors = field_errors(exc.errors())
         not_json = any(error["type"] == "json_invalid" for error in errors)
         logger.info(
             "request rejected",
             extra={"fields": [e["field"] for e in errors], "types": [e["type"] for e in errors]},
         )
-        return Response(
-            status_code=400 if not_json else 422,
-            content_type=content_types.APPLICATION_JSON,
-            body=error_body("request body is not JSON" if not_json else "invalid request", errors),
-        )
+        message = "request body is not JSON" if not_json else "invalid request"
+        return _json(400 if not_json else 422, error_body(message, errors))
 
-    @app.exception_handler(ValidationError)
-    def _invalid_value(exc: ValidationError) -> Response[str]:
-        # A value that passed the body model but not a domain model (e.g. a path id).
-        return Response(
-            status_code=422,
-            content_type=content_types.APPLICATION_JSON,
-            body=error_body("invalid request", field_errors(exc.errors())),
-        )
+    return answer
 
-    @app.exception_handler(NotFound)
-    def _not_found(exc: NotFound) -> Response[str]:
-        return Response(
-            status_code=404,
-            content_type=content_types.APPLICATION_JSON,
-            body=error_body(
-                str(exc), [{"field": "path", "message": str(exc), "type": "not_found"}]
-            ),
-        )
 
-    @app.exception_handler([Conflict, Invalid])
-    def _refused(exc: Conflict | Invalid) -> Response[str]:
-        conflict = isinstance(exc, Conflict)
-        return Response(
-            status_code=409 if conflict else 422,
-            content_type=content_types.APPLICATION_JSON,
-            body=error_body(
-                str(exc),
-                [
-                    {
-                        "field": exc.field,
-                        "message": str(exc),
-                        "type": "conflict" if conflict else "value_error",
-                    }
-                ],
-            ),
-        )
+def _invalid_value(exc: ValidationError) -> Response[str]:
+    """A value that passed the body model but not a domain model (e.g. a path id)."""
+    return _json(422, error_body("invalid request", field_errors(exc.errors())))
 
-    return app
+
+def _not_found(exc: NotFound) -> Response[str]:
+    problem = {"field": "path", "message": str(exc), "type": "not_found"}
+    return _json(404, error_body(str(exc), [problem]))
+
+
+def _refused(exc: Conflict | Invalid) -> Response[str]:
+    conflict = isinstance(exc, Conflict)
+    kind = "conflict" if conflict else "value_error"
+    problem = {"field": exc.field, "message": str(exc), "type": kind}
+    return _json(409 if conflict else 422, error_body(str(exc), [problem]))
 
 
 def require_signature(

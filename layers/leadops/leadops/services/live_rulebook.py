@@ -11,7 +11,6 @@ packaged rulebook is used: decisions record which version made them.
 
 from __future__ import annotations
 
-import os
 import time
 import weakref
 from collections.abc import Callable
@@ -57,10 +56,9 @@ class LiveRulebook:
         _EVERY.add(self)
 
     @classmethod
-    def from_env(cls) -> LiveRulebook:
-        """``RULEBOOK_TABLE`` set (every deployed function): live; unset: packaged only."""
-        name = os.environ.get("RULEBOOK_TABLE")
-        return cls(RulebookTable(name) if name else None)
+    def of(cls, table_name: str | None) -> LiveRulebook:
+        """A rulebook table (every deployed function has one): live; None: packaged only."""
+        return cls(RulebookTable(table_name) if table_name else None)
 
     def current(self) -> Rules:
         if self.table is None:

@@ -8,7 +8,6 @@ services wired to the deployed tables and queue, in one place for both functions
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from leadops.adapters.accounts_table import AccountsTable
@@ -18,6 +17,7 @@ from leadops.adapters.rulebook_table import RulebookTable
 from leadops.services.dry_runs import DryRuns
 from leadops.services.rule_reports import RuleReports
 from leadops.services.rulebook_versions import RulebookVersions
+from leadops.settings import RulebookSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,19 +27,19 @@ class RulebookOps:
     dry_runs: DryRuns
 
     @classmethod
-    def from_env(cls) -> RulebookOps:
+    def from_settings(cls, settings: RulebookSettings) -> RulebookOps:
         """As the rulebook API and the dry-run worker are deployed (template.yaml)."""
-        table = RulebookTable(os.environ["RULEBOOK_TABLE"])
-        leads = Leads(os.environ["LEADS_TABLE"])
+        table = RulebookTable(settings.rulebook_table)
+        leads = Leads(settings.leads_table)
         # Dry runs and reports read the rules through this service, not LiveRulebook's cache:
         # they answer by the version this API has just made live.
         versions = RulebookVersions(table)
         dry_runs = DryRuns(
             rules=versions,
             jobs=table,
-            continuations=TaskQueue(os.environ["DRY_RUN_QUEUE_URL"]),
+            continuations=TaskQueue(settings.dry_run_queue_url),
             leads=leads,
-            accounts=AccountsTable(os.environ["ACCOUNTS_TABLE"]),
-            sync_budget_ms=int(os.environ.get("DRY_RUN_SYNC_BUDGET_MS", "20000")),
+            accounts=AccountsTable(settings.accounts_table),
+            sync_budget_ms=settings.dry_run_sync_budget_ms,
         )
         return cls(versions, RuleReports(versions, leads), dry_runs)

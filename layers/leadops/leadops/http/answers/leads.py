@@ -1,0 +1,54 @@
+"""The lead and rep API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ConfigDict, Field
+
+from leadops.assignment import RepFields
+from leadops.http.answers import Answer
+from leadops.http.answers.decisions import DecisionAnswer
+
+
+class Disqualified(Answer):
+    at: str
+    reason: str | None
+
+
+class Deal(Answer):
+    outcome: str
+    amount: float | None
+    at: str | None
+
+
+class LeadAnswer(DecisionAnswer):
+    """The stored decision, with what happened to the lead since."""
+
+    received_at: str
+    scores: dict[str, Any]
+    rule: str | None
+    disqualified: Disqualified | None
+    deal: Deal | None
+
+
+class OutcomeAnswer(Answer):
+    lead_id: str
+    outcome: str
+    amount: float | None
+
+
+class DisqualifyAnswer(Answer):
+    lead_id: str
+    account_locked_out_until: str
+
+
+class RepAnswer(RepFields):
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
+
+    rep_id: str
+    assigned_count: int = Field(description="Leads assigned to the rep so far")
+
+
+class RepsAnswer(Answer):
+    reps: list[RepAnswer]

@@ -1,0 +1,140 @@
+"""Each function's environment, read once at init into a pydantic model.
+
+A field is read from the environment variable of the same name in capitals (``leads_table``
+from ``LEADS_TABLE``). An empty variable counts as unset: the template passes ``""`` for an
+optional parameter left empty (``AI_CLASSIFIER_MODEL_ID``). A missing or malformed variable
+fails the init with a ``ValidationError`` naming the variable, so a function never serves a
+request with half a configuration. template.yaml is where the values come from;
+``tests/test_settings.py`` holds the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Self, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic_core import InitErrorDetails
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+Count = Annotated[int, Field(ge=1, le=1_000_000)]
+Millis = Annotated[int, Field(ge=0)]
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def from_environ(
+    model: type[Model], variables: Mapping[str, str], environ: Mapping[str, str] | None = None
+) -> Model:
+    """``model`` validated from ``variables`` (field -> environment variable name). Raises a
+    pydantic ``ValidationError`` whose locations are the variables ("LEADS_TABLE"), with the
+    field too where it is not the variable in lower case ("ZENDESK_BASE_URL (base_url)")."""
+    env = os.environ if environ is None else environ
+    values = {field: env[name] for field, name in variables.items() if env.get(name)}
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise _by_variable(model.__name__, exc, variables) from None
+
+
+def _by_variable(model: str, exc: ValidationError, variables: Mapping[str, str]) -> ValidationError:
+    details: list[InitErrorDetails] = []
+    for error in exc.errors(include_url=False):
+        field = str(error["loc"][0]) if error["loc"] else ""
+        name = variables.get(field, "")
+        where = f"{name} ({field})" if name and name.lower() != field else name
+        detail = InitErrorDetails(
+            type=error["type"],
+            loc=(where, *error["loc"][1:]) if where else error["loc"],
+            input=error["input"],
+        )
+        if "ctx" in error:
+            detail["ctx"] = error["ctx"]
+        details.append(detail)
+    return ValidationError.from_exception_data(f"{model} environment", details, hide_input=True)
+
+
+class FunctionSettings(BaseModel):
+    """A function's variables; subclasses declare the fields."""
+
+    # defer_build: a function builds the one model it reads, not all eleven, at init.
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True, defer_build=True)
+
+    @classmethod
+    def variables(cls) -> dict[str, str]:
+        return {field: field.upper() for field in cls.model_fields}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        return from_environ(cls, cls.variables(), environ)
+
+
+# Unset RULEBOOK_TABLE: the packaged rulebook only (every deployed function has the table).
+class ScoreSettings(FunctionSettings):
+    rulebook_table: Name | None = None
+
+
+class WebhookSettings(FunctionSettings):
+    rulebook_table: Name | None = None
+    leads_table: Name
+    accounts_table: Name
+    support_tickets_queue_url: Name
+    event_bus_name: Name
+    webhook_secret_arn: Name
+    # Optional AI qualifier: on when a Bedrock model id is configured; the rules always run.
+    ai_classifier_model_id: Name | None = None
+
+
+class LeadsApiSettings(FunctionSettings):
+    rulebook_table: Name | None = None
+    leads_table: Name
+
+
+class AccountsApiSettings(FunctionSettings):
+    rulebook_table: Name | None = None
+    accounts_table: Name
+    leads_table: Name
+
+
+class RulebookSettings(FunctionSettings):
+    """The rulebook API and the dry-run worker share their tables and queue."""
+
+    rulebook_table: Name
+    leads_table: Name
+    accounts_table: Name
+    dry_run_queue_url: Name
+    # How long POST /rulebook/dry-run works before it answers 202 and queues the rest.
+    dry_run_sync_budget_ms: Millis = 20_000
+
+
+class DryRunWorkerSettings(RulebookSettings):
+    # Stop a slice this long before the Lambda timeout: time to store progress and re-queue.
+    dry_run_margin_ms: Millis = 30_000
+
+
+class SweepPlannerSettings(FunctionSettings):
+    sweep_queue_url: Name
+    sweep_segments: Annotated[int, Field(ge=1, le=1000)]
+
+
+class SweepWorkerSettings(FunctionSettings):
+    rulebook_table: Name | None = None
+    accounts_table: Name
+    leads_table: Name
+    sweep_queue_url: Name
+    sweep_page_size: Count = 500
+
+
+class AccountImportSettings(FunctionSettings):
+    accounts_table: Name
+    import_batch_size: Count = 500
+    import_progress_every: Count = 10_000
+    # Stop this long before Lambda's timeout (at most a fifth of the run), so a file too big
+    # for one run ends with a report (status "stopped"), not a timeout the retries repeat.
+    import_reserve_ms: Millis = 30_000
+
+
+class PostHogSyncSettings(FunctionSettings):
+    leads_table: Name
+    posthog_host: Name
+    posthog_key_secret_arn: Name
