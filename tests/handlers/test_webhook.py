@@ -2,12 +2,17 @@
 lockout, replays, round robin, and every error path."""
 
 import json
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
+import time_machine
 
 from leadops.adapters.accounts_table import AccountsTable
 from leadops.http.signature import sign
@@ -23,6 +28,7 @@ from tests.helpers import (
     container_per_thread,
     deliver,
     http_event,
+    intercepting_aws,
     serialised_moto,
     signed,
     stored_leads,
@@ -145,6 +151,29 @@ def test_a_disqualified_lead_locks_its_account_out_of_the_scheduler(
     assert any(reason.startswith("locked out until") for reason in second["reasons"])
 
 
+def test_the_lockout_lasts_30_days_by_the_clock(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest
+) -> None:
+    """Issue 16: the lockout measured against the clock, not only against what the API answered
+    (a lockout shortened to 3 days passed every other test)."""
+    add_rep(leads_api, "tae-1")
+    disqualified_at = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    with time_machine.travel(disqualified_at, tick=False):
+        _, first = deliver(webhook, SALES)
+        status, locked = call(
+            leads_api, "POST", f"/leads/{first['lead_id']}/disqualify", {"reason": "student"}
+        )
+    assert status == 200, locked
+    until = datetime.fromisoformat(locked["account_locked_out_until"])
+    assert until == disqualified_at + timedelta(days=30)
+    for days, locked_out in [(29, True), (31, False)]:
+        colleague = {**SALES, "submission_id": f"sub-{days}", "email": f"c{days}@acme-analytics.io"}
+        with time_machine.travel(disqualified_at + timedelta(days=days), tick=False):
+            _, later = deliver(webhook, colleague)
+        assert later["outcome"] == ("manual_review" if locked_out else "instant_scheduler")
+        assert later["scheduler"]["locked_out_until"] == (until.isoformat() if locked_out else None)
+
+
 def test_two_gmail_users_are_two_accounts(
     webhook: FunctionUnderTest, leads_api: FunctionUnderTest
 ) -> None:
@@ -238,6 +267,45 @@ def test_concurrent_deliveries_store_one_lead(
         json.dumps(answers[0], sort_keys=True)
     }
     assert len(stored_leads(aws)) == 1
+
+
+@contextmanager
+def racing_writes(deliveries: int) -> Iterator[None]:
+    """moto one call at a time, and no lead written until every delivery has read that there is
+    none yet: the worst race between duplicates, every time rather than by chance."""
+    lock = threading.Lock()
+    everyone_read = threading.Barrier(deliveries, timeout=60)
+
+    def write_after_all_read(call: Any, client: Any, operation: str, params: Any) -> Any:
+        if operation == "TransactWriteItems":
+            everyone_read.wait()
+        with lock:
+            return call(client, operation, params)
+
+    with intercepting_aws(write_after_all_read):
+        yield
+
+
+def test_concurrent_duplicates_count_one_assignment(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest
+) -> None:
+    """Issue 16: the lead is written only if new, so the losers of a race store nothing and count
+    no assignment for the rep (without that condition the lead is still one identical item, but
+    the rep's count goes up once per racing delivery)."""
+    add_rep(leads_api, "tae-1")
+    raw = json.dumps(SALES)
+    invoke = container_per_thread(webhook)
+
+    def one_delivery(_: int) -> dict[str, Any]:
+        event = http_event("POST", "/webhooks/demo-request", raw, headers=signed(raw))
+        return json.loads(invoke(event)["body"])
+
+    with environment(webhook.env), racing_writes(8), ThreadPoolExecutor(max_workers=8) as pool:
+        answers = {
+            json.dumps(answer, sort_keys=True) for answer in pool.map(one_delivery, range(8))
+        }
+    assert len(answers) == 1
+    assert call(leads_api, "GET", "/reps/tae-1")[1]["assigned_count"] == 1
 
 
 # --- fair round robin ---------------------------------------------------------------------------

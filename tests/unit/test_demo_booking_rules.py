@@ -36,6 +36,23 @@ def _lead(message: str | None = "Please show us the product", **fields: object) 
         (_lead("Question about billing"), EmailKind.WORK, False, Label.SALES),
         (_lead("Question about billing"), EmailKind.WORK, True, Label.SUPPORT),
         (_lead("Refund the invoice please"), EmailKind.WORK, False, Label.SUPPORT),
+        # Issue 16: one clear support request is enough when nothing in it is about buying.
+        (_lead("We can't log in to our account"), EmailKind.WORK, False, Label.SUPPORT),
+        (_lead("Cannot login since this morning"), EmailKind.FREE_MAIL, False, Label.SUPPORT),
+        (_lead("Our dashboard stopped working"), EmailKind.WORK, False, Label.SUPPORT),
+        (_lead("How do I reset my password?"), EmailKind.WORK, False, Label.SUPPORT),
+        (
+            _lead("We can't log in to the trial; what is your pricing?"),
+            EmailKind.WORK,
+            False,
+            Label.SALES,
+        ),
+        (
+            _lead("Our current tool is not working for us, can we book a demo?"),
+            EmailKind.WORK,
+            False,
+            Label.SALES,
+        ),
     ],
 )
 def test_classification(
@@ -85,6 +102,33 @@ def test_scheduler_needs_score_20_criteria_and_no_lockout(
     check = check_scheduler(lead, "SaaS", score, locked_until, NOW, rulebook.demo_booking)
     assert check.eligible is eligible
     assert (check.locked_out_until is not None) == (locked_until is not None and locked_until > NOW)
+
+
+# The 2-of-3 rule at its boundary: everything else favourable (score 70, no lockout), exactly one
+# criterion is not enough and exactly two are.
+@pytest.mark.parametrize(
+    ("revenue", "role", "industry", "met", "eligible"),
+    [
+        (None, None, None, (), False),
+        (5e6, "marketing", "Construction", ("revenue",), False),
+        (None, "engineering", "Construction", ("title",), False),
+        (None, "marketing", "SaaS", ("industry",), False),
+        (5e6, "engineering", "Construction", ("revenue", "title"), True),
+        (None, "engineering", "SaaS", ("title", "industry"), True),
+        (5e6, "marketing", "SaaS", ("revenue", "industry"), True),
+    ],
+)
+def test_scheduler_needs_two_of_the_three_criteria(
+    rulebook: Rulebook,
+    revenue: float | None,
+    role: str | None,
+    industry: str | None,
+    met: tuple[str, ...],
+    eligible: bool,
+) -> None:
+    lead = NormalisedLead(annual_revenue=revenue, role=role)
+    check = check_scheduler(lead, industry, 70, None, NOW, rulebook.demo_booking)
+    assert (check.criteria_met, check.eligible) == (met, eligible)
 
 
 @pytest.mark.parametrize(

@@ -7,23 +7,26 @@ from leadops.rulebook import Rulebook
 from leadops.scoring import ScoreItem, Scorer
 from tests.helpers import item_of
 
-# 0-14 / 15-500 / 500-1,000 / 1,000+; a shared edge takes the first listed band.
+# 0-14 / 15-500 / 500-1,000 / 1,000+; each band starts at its lower edge: 500 is "500-1,000",
+# 1,000 is "1,000+".
 EMPLOYEES = [
     (0, 0, "0-14"),
     (14, 0, "0-14"),
     (15, 6, "15-500"),
-    (500, 6, "15-500"),
-    (501, 3, "500-1,000"),
-    (1000, 3, "500-1,000"),
+    (499, 6, "15-500"),
+    (500, 3, "500-1,000"),
+    (999, 3, "500-1,000"),
+    (1000, 0, "1,000+"),
     (1001, 0, "1,000+"),
 ]
 
-# $1M-$50M = 6, $50M-$100M = 3; anything else scores nothing.
+# $1M-$50M = 6, $50M-$100M = 3; anything else scores nothing. $50M starts the second band; $100M,
+# an edge no band starts, stays in the band it closes.
 REVENUE = [
     (999_999, 0, None),
     (1_000_000, 6, "$1M-$50M"),
-    (50_000_000, 6, "$1M-$50M"),
-    (50_000_001, 3, "$50M-$100M"),
+    (49_999_999, 6, "$1M-$50M"),
+    (50_000_000, 3, "$50M-$100M"),
     (100_000_000, 3, "$50M-$100M"),
     (100_000_001, 0, None),
 ]

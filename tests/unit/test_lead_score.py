@@ -2,34 +2,36 @@
 
 import pytest
 
+from leadops.models import LeadInput
 from leadops.normalise import NormalisedLead
 from leadops.rulebook import Rulebook
 from leadops.scoring import ScoreItem, Scorer
 from tests.helpers import item_of
 
-# (employees, points, band) - seed rows 1-10 / 11-1000 / 1000+; a shared edge takes the first band.
+# (employees, points, band) - seed rows 1-10 / 11-1000 / 1000+; each band starts at its lower
+# edge, so 1,000 is "1000+" (issue 16: it was "11-1000" here but "1000+" for NB-4's Big Fish).
 EMPLOYEES = [
     (1, 0, "1-10"),
     (10, 0, "1-10"),
     (11, 10, "11-1000"),
     (500, 10, "11-1000"),
-    (1000, 10, "11-1000"),
+    (999, 10, "11-1000"),
+    (1000, 20, "1000+"),
     (1001, 20, "1000+"),
     (250_000, 20, "1000+"),
     (0, 0, None),
 ]
 
-# (annual revenue USD, points, band) - $0m-$1m / $1m-$10m / $10m-$100m / $100m+;
-# DESIGN.md: $1M reads as $1m-$10m.
+# (annual revenue USD, points, band) - $0m-$1m / $1m-$10m / $10m-$100m / $100m+; each band holds
+# its lower edge: $1M is "$1m-$10m", $10M "$10m-$100m", $100M "$100m+".
 REVENUE = [
     (0, 0, "$0m-$1m"),
     (999_999, 0, "$0m-$1m"),
     (1_000_000, 5, "$1m-$10m"),
     (9_999_999, 5, "$1m-$10m"),
-    (10_000_000, 5, "$1m-$10m"),
-    (10_000_001, 10, "$10m-$100m"),
-    (100_000_000, 10, "$10m-$100m"),
-    (100_000_001, 20, "$100m+"),
+    (10_000_000, 10, "$10m-$100m"),
+    (99_999_999, 10, "$10m-$100m"),
+    (100_000_000, 20, "$100m+"),
     (5_000_000_000, 20, "$100m+"),
 ]
 
@@ -137,3 +139,29 @@ def test_total_is_the_sum_of_the_items(scorer: Scorer) -> None:
         NormalisedLead(employees=50, annual_revenue=2e6, role="marketing", country="PL")
     )
     assert card.total == 10 + 5 + 5 + 0 + 5 == sum(item.points for item in card.items)
+
+
+# Issue 16, item 4: every band starts at its lower edge, for an exact figure or a vendor's range,
+# in the lead score and the ICP score alike. (company, lead-score band, ICP band)
+EDGES = [
+    ({"employees": 1000}, ("employees", "1000+"), ("employees", "1,000+")),
+    ({"employees_range": "1000+"}, ("employees", "1000+"), ("employees", "1,000+")),
+    ({"employees": 500}, ("employees", "11-1000"), ("employees", "500-1,000")),
+    ({"annual_revenue": 1e6}, ("revenue", "$1m-$10m"), ("revenue", "$1M-$50M")),
+    ({"annual_revenue": 10e6}, ("revenue", "$10m-$100m"), ("revenue", "$1M-$50M")),
+    ({"annual_revenue": 50e6}, ("revenue", "$10m-$100m"), ("revenue", "$50M-$100M")),
+    ({"annual_revenue": 100e6}, ("revenue", "$100m+"), ("revenue", "$50M-$100M")),
+    ({"revenue_range": "$100M+"}, ("revenue", "$100m+"), ("revenue", "$50M-$100M")),
+]
+
+
+@pytest.mark.parametrize(("company", "lead_band", "icp_band"), EDGES)
+def test_a_value_on_a_shared_edge_belongs_to_the_band_it_starts(
+    scorer: Scorer,
+    company: dict[str, object],
+    lead_band: tuple[str, str],
+    icp_band: tuple[str, str],
+) -> None:
+    scores = scorer.score(LeadInput.model_validate({"email": "a@acme.io", "company": company}))
+    assert item_of(scores.lead_score, lead_band[0]).band == lead_band[1]
+    assert item_of(scores.icp_score, icp_band[0]).band == icp_band[1]

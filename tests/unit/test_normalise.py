@@ -34,6 +34,22 @@ def normaliser(rulebook) -> Normaliser:  # type: ignore[no-untyped-def]
         ("Turkey", "TR"),
         ("Guernsey", "GG"),
         ("Georgia", "GE"),
+        # issue 16, item 5: other spellings and the countries' own names
+        ("Ivory Coast", "CI"),
+        ("Côte d'Ivoire", "CI"),
+        ("Cote d'Ivoire", "CI"),
+        ("Macedonia", "MK"),
+        ("North Macedonia", "MK"),
+        ("Österreich", "AT"),
+        ("osterreich", "AT"),
+        ("Nederland", "NL"),
+        ("Schweiz", "CH"),
+        ("Sverige", "SE"),
+        ("España", "ES"),
+        ("Brasil", "BR"),
+        ("Allemagne", "DE"),
+        ("Estados Unidos", "US"),
+        ("Royaume-Uni", "GB"),
     ],
 )
 def test_countries_resolve_to_iso_alpha_2(normaliser: Normaliser, text: str, code: str) -> None:
@@ -57,8 +73,8 @@ def test_unknown_countries_are_none(normaliser: Normaliser, text: str | None) ->
         (None, "CEO", "leadership", "founder_ceo"),
         (None, "Founder", "leadership", "founder_ceo"),
         (None, "Co-Founder & CTO", "leadership", "founder_ceo"),
-        (None, "VP of Engineering", "leadership", "other"),
-        (None, "Head of Product", "leadership", "other"),
+        (None, "VP of Engineering", "engineering", "other"),  # function first (issue 16)
+        (None, "Head of Product", "product", "other"),  # function first (issue 16)
         (None, "Product Manager", "product", "other"),
         (None, "Growth Marketing Lead", "marketing", "other"),
         (None, "Account Executive", "other", "other"),
@@ -90,6 +106,82 @@ def test_explicit_sub_role_wins_over_job_title(
     assert lead.sub_role == expected
 
 
+# Issue 16, items 2 and 3: titles read function first, accents folded, joined words split, and a
+# sub-role only from its whole phrase. (job title, role, sub-role)
+TITLES = [
+    # joined words and accents
+    ("Founder&CEO", "leadership", "founder_ceo"),
+    ("Data-Scientist", "engineering", "data_science_engineer"),
+    ("Président", "leadership", "other"),
+    ("Directeur Technique", "leadership", "other"),
+    ("Geschäftsführer", "leadership", "other"),
+    ("Développeur Web", "engineering", "web_engineer"),
+    ("GESCHÄFTSFÜHRERIN", "leadership", "other"),
+    ("Co-Fondateur / CTO", "leadership", "founder_ceo"),
+    ("Fundador y CEO", "leadership", "founder_ceo"),
+    ("Sócio Fundador", "leadership", "founder_ceo"),
+    ("Gründer, Geschäftsführer", "leadership", "founder_ceo"),
+    ("Ingénieur Logiciel", "engineering", "software_engineer"),
+    ("Softwareentwickler", "engineering", "software_engineer"),
+    ("Ingeniero de Datos", "engineering", "data_science_engineer"),
+    ("Desenvolvedor Web", "engineering", "web_engineer"),
+    ("Desarrollador Backend", "engineering", "software_engineer"),
+    ("Chef de Produit", "product", "other"),
+    ("Gerente de Producto", "product", "other"),
+    ("Directeur Marketing", "marketing", "other"),
+    ("Diretor de Marketing", "marketing", "other"),
+    ("Directeur Général", "leadership", "other"),
+    ("PDG", "leadership", "founder_ceo"),
+    # function first: a function's title is that function whatever its seniority
+    ("Web Marketing Manager", "marketing", "other"),
+    ("Web Designer", "product", "other"),
+    ("Mobile Marketing Manager", "marketing", "other"),
+    ("CMO", "marketing", "other"),
+    ("Chief Marketing Officer", "marketing", "other"),
+    ("Marketing Director", "marketing", "other"),
+    ("VP Marketing", "marketing", "other"),
+    ("Head of Product", "product", "other"),
+    ("Product Owner", "product", "other"),
+    ("Chief Product Officer", "product", "other"),
+    ("Director of Engineering", "engineering", "other"),
+    ("Head of Data", "engineering", "other"),
+    # leadership: general management and the technical C-level
+    ("CTO", "leadership", "other"),
+    ("Chief Technology Officer", "leadership", "other"),
+    ("COO", "leadership", "other"),
+    ("Managing Director", "leadership", "other"),
+    ("General Manager", "leadership", "other"),
+    ("Owner", "leadership", "other"),
+    ("President", "leadership", "other"),
+    ("Chief Executive Officer", "leadership", "founder_ceo"),
+    # an assistant to someone is not that someone
+    ("Assistant to the CEO", "other", "other"),
+    ("Executive Assistant to the Founder", "other", "other"),
+    ("Assistante de Direction", "other", "other"),
+    # sub-roles need their whole phrase
+    ("Web Developer", "engineering", "web_engineer"),
+    ("Front-End Developer", "engineering", "web_engineer"),
+    ("iOS Developer", "engineering", "software_engineer"),
+    ("Mobile Engineer", "engineering", "software_engineer"),
+    # short keywords never match inside longer words ("ui" in Recruiter, "dev" in Development,
+    # "cto" in Director, "coo" in Coordinator, "pm" in Shipment, "ml" in HTML)
+    ("Recruiter", "other", "other"),
+    ("Sales Development Representative", "other", "other"),
+    ("Sales Director", "other", "other"),
+    ("Event Coordinator", "other", "other"),
+    ("Shipment Planner", "other", "other"),
+    ("HTML Wizard", "other", "other"),
+]
+
+
+@pytest.mark.parametrize(("job_title", "role", "sub_role"), TITLES)
+def test_job_titles_read_function_first(
+    normaliser: Normaliser, job_title: str, role: str, sub_role: str
+) -> None:
+    lead = normaliser.lead(LeadInput(email="a@acme.io", job_title=job_title))
+    assert (lead.role, lead.sub_role) == (role, sub_role)
+
+
 @pytest.mark.parametrize(
     ("domain", "kind"),
     [
@@ -101,6 +193,12 @@ def test_explicit_sub_role_wins_over_job_title(
         ("inbox.mailinator.com", EmailKind.DISPOSABLE),
         ("10minutemail.com", EmailKind.DISPOSABLE),
         ("GMAIL.COM", EmailKind.FREE_MAIL),
+        # issue 16, item 5: personal mailboxes the maintained list misses, and Apple's relay
+        ("tutanota.com", EmailKind.FREE_MAIL),
+        ("tuta.io", EmailKind.FREE_MAIL),
+        ("hey.com", EmailKind.FREE_MAIL),
+        ("privaterelay.appleid.com", EmailKind.FREE_MAIL),
+        ("zohomail.eu", EmailKind.FREE_MAIL),
     ],
 )
 def test_email_domains_are_work_free_mail_or_disposable(
@@ -139,15 +237,17 @@ def test_unreadable_ranges_raise(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "employees"), [("51-250", 150), ("1000+", 1001), ("1-10", 5), ("1K-5K", 3000)]
+    ("text", "employees"), [("51-250", 150), ("1000+", 1000), ("1-10", 5), ("1K-5K", 3000)]
 )
-def test_employee_ranges_score_at_their_midpoint(text: str, employees: int) -> None:
+def test_employee_ranges_score_at_their_midpoint_open_ones_at_their_start(
+    text: str, employees: int
+) -> None:
     assert parse_employee_range(text) == employees
 
 
 def test_a_closed_revenue_range_lands_inside_its_band_not_on_its_edge() -> None:
     assert parse_revenue_range("$50M-$100M") == 75e6
-    assert parse_revenue_range("$100M+") > 100e6
+    assert parse_revenue_range("$100M+") == 100e6  # "N+" is N or more: the band starting at N
 
 
 @pytest.mark.parametrize(
@@ -155,6 +255,7 @@ def test_a_closed_revenue_range_lands_inside_its_band_not_on_its_edge() -> None:
     [
         ("Private", "private"),
         ("Privately Held", "private"),
+        ("privately-held", "private"),  # issue 16, item 5
         ("Public Company", "public"),
         ("Non-Profit", "nonprofit"),
         ("Cooperative", "cooperative"),

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 import leadops
-from leadops.rulebook import Rulebook, load_rulebook, parse_rulebook
+from leadops.rulebook import Band, Bands, Rulebook, load_rulebook, parse_rulebook
 
 PACKAGED = Path(leadops.__file__).with_name("rulebook.toml")
 
@@ -60,6 +60,8 @@ def _mutate(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
         ("icp_score.high_tier_min", 0, "high_tier_min"),
         ("lead_score.employees.bands.0.below", 5, "either max or below"),
         ("lead_score.employees.bands.1.max", 2, "upper bound is below min"),
+        ("lead_score.employees.bands.1.max", 5000, "'11-1000' and '1000\\+' overlap"),
+        ("icp_score.revenue.bands.0.max", 60_000_000, "overlap"),
         ("icp_score.country.countries", ["United Kingdom"], "pattern"),
         ("icp_score.country.outside_points", 5, "less than or equal to 0"),
         ("lead_score.role.points", {"engineering": 10}, "has no points"),
@@ -86,3 +88,23 @@ def test_a_changed_point_value_is_picked_up_from_the_document() -> None:
     rulebook = parse_rulebook(text)
     assert rulebook.version.startswith("test-")
     assert rulebook.lead_score.role.points["marketing"] == 0
+
+
+def _bands(*bands: Band) -> Bands:
+    return Bands(bands=bands)
+
+
+def test_a_shared_edge_belongs_to_the_band_that_starts_there_in_any_order() -> None:
+    low = Band(label="low", min=0, max=10, points=1)
+    high = Band(label="high", min=10, points=2)
+    alone = Band(label="alone", min=20, max=30, points=3)
+    for bands in (_bands(low, high), _bands(high, low)):
+        assert [getattr(bands.find(v), "label", None) for v in (0, 9.99, 10, 11)] == [
+            "low",
+            "low",
+            "high",
+            "high",
+        ]
+    # An upper edge no other band starts stays inclusive.
+    assert _bands(alone).find(30) == alone
+    assert _bands(alone).find(30.01) is None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from leadops.models import LeadInput
 from leadops.normalise import EmailKind
@@ -27,15 +28,31 @@ class Verdict:
     reasons: tuple[str, ...]
 
 
-def _phrases_in(text: str, phrases: tuple[str, ...]) -> list[str]:
-    padded = f" {fold(text)} "
-    return [phrase for phrase in phrases if f" {fold(phrase)} " in padded]
+@lru_cache(maxsize=64)
+def _folded(phrases: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """Each phrase with its padded folded form (the rulebook's lists, folded once)."""
+    return tuple((phrase, f" {fold(phrase)} ") for phrase in phrases)
+
+
+def _phrases_in(padded: str, phrases: tuple[str, ...]) -> list[str]:
+    return [phrase for phrase, folded in _folded(phrases) if folded in padded]
 
 
 def classify(
     lead: LeadInput, email_kind: EmailKind | None, is_customer: bool, rules: Classification
 ) -> Verdict:
     message = lead.message or ""
+    padded = f" {fold(message)} "
+    return (
+        _spam(lead, message, padded, email_kind, rules)
+        or _support(padded, is_customer, rules)
+        or Verdict(Label.SALES, ("sales: no spam or support signals strong enough",))
+    )
+
+
+def _spam(
+    lead: LeadInput, message: str, padded: str, email_kind: EmailKind | None, rules: Classification
+) -> Verdict | None:
     weights = rules.spam_evidence
     evidence: list[tuple[int, str]] = []
     if lead.honeypot:
@@ -45,23 +62,32 @@ def classify(
     links = len(_LINK.findall(message))
     if links > rules.max_links:
         evidence.append((weights.too_many_links, f"the message has {links} links"))
-    spam_hits = _phrases_in(message, rules.spam_phrases)
+    spam_hits = _phrases_in(padded, rules.spam_phrases)
     if spam_hits:
         evidence.append((weights.spam_phrase, f"known spam phrases: {', '.join(spam_hits)}"))
     if not message.strip():
         evidence.append((weights.empty_message, "the message is empty"))
     spam_score = sum(weight for weight, _ in evidence)
-    if spam_score >= rules.spam_threshold:
-        reasons = [reason for weight, reason in evidence if weight]
-        return Verdict(Label.SPAM, (f"spam ({spam_score} >= {rules.spam_threshold}): "
-                                    + "; ".join(reasons),))  # fmt: skip
+    if spam_score < rules.spam_threshold:
+        return None
+    reasons = "; ".join(reason for weight, reason in evidence if weight)
+    return Verdict(Label.SPAM, (f"spam ({spam_score} >= {rules.spam_threshold}): {reasons}",))
 
-    support_hits = _phrases_in(message, rules.support_phrases)
+
+def _support(padded: str, is_customer: bool, rules: Classification) -> Verdict | None:
+    """Enough support phrases (fewer from a customer), or one clear support request from a
+    message that shows no buying intent: someone locked out of an account is not a sales lead."""
+    clear = _phrases_in(padded, rules.support_clear_phrases)
+    hits = _phrases_in(padded, rules.support_phrases) + clear
     needed = rules.support_min_hits_customer if is_customer else rules.support_min_hits
     who = "an existing customer" if is_customer else "not a customer"
-    if len(support_hits) >= needed:
+    if len(hits) >= needed:
         return Verdict(
             Label.SUPPORT,
-            (f"support: the message mentions {', '.join(support_hits)} ({who}, {needed} needed)",),
+            (f"support: the message mentions {', '.join(hits)} ({who}, {needed} needed)",),
         )
-    return Verdict(Label.SALES, ("sales: no spam or support signals strong enough",))
+    if clear and not _phrases_in(padded, rules.buying_intent_phrases):
+        asks = ", ".join(clear)
+        reason = f"support: the message asks for help ({asks}) and shows no buying intent ({who})"
+        return Verdict(Label.SUPPORT, (reason,))
+    return None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cached_property
+from functools import cache, cached_property
 
 from leadops.models import LeadInput
 from leadops.ranges import parse_employee_range, parse_revenue_range
@@ -82,6 +82,7 @@ class Normaliser:
     def __init__(self, rulebook: Rulebook) -> None:
         rules = rulebook.normalisation
         self._country_aliases = {fold(name): code for name, code in rules.country_aliases.items()}
+        self._country_languages = rules.country_name_languages
         self._company_types = {fold(name): kind for name, kind in rules.company_types.items()}
         self._extra_free = rules.extra_free_mail_domains
         self._extra_disposable = rules.extra_disposable_domains
@@ -132,7 +133,7 @@ class Normaliser:
         try:
             return str(pycountry.countries.lookup(text.strip()).alpha_2)
         except LookupError:
-            return None
+            return _country_names(self._country_languages).get(fold(text))
 
     def company_type(self, text: str | None) -> str | None:
         if not text:
@@ -147,6 +148,33 @@ class Normaliser:
         if domain in self._extra_free or domain in _DOMAIN_LISTS.free_mail:
             return EmailKind.FREE_MAIL
         return EmailKind.WORK
+
+
+@cache
+def _country_names(languages: tuple[str, ...]) -> dict[str, str]:
+    """Folded country name -> ISO code, from every pycountry name of a country and its
+    translations into ``languages`` ("osterreich", "nederland", "cote d ivoire"); a name that
+    means two countries in different languages is left out. Built on the first name that
+    neither the aliases nor pycountry's own lookup resolve."""
+    import gettext
+
+    import pycountry
+
+    catalogues = [
+        gettext.translation("iso3166-1", pycountry.LOCALES_DIR, [language], fallback=True)
+        for language in languages
+    ]
+    names: dict[str, str | None] = {}
+    for country in pycountry.countries:
+        code = str(country.alpha_2)
+        for attribute in ("name", "common_name", "official_name"):
+            english = getattr(country, attribute, None)
+            if not english:
+                continue
+            for spelling in (english, *(catalogue.gettext(english) for catalogue in catalogues)):
+                key = fold(spelling)
+                names[key] = code if names.get(key, code) == code else None
+    return {name: code for name, code in names.items() if code is not None}
 
 
 class _DomainLists:

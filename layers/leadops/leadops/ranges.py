@@ -1,8 +1,9 @@
 """Employee and revenue ranges as enrichment vendors spell them ("51-250", "1K-5K", "$10M-$50M",
 "10,000+") turned into one number to score.
 
-A closed range scores at its midpoint, so "$50M-$100M" lands in a $50M-$100M band rather than
-on the shared $50M edge; an open range "N+" means more than N. A single number is itself.
+A closed range scores at its midpoint, so "$50M-$100M" lands inside a $50M-$100M band rather
+than on one of its edges; an open range "N+" means N or more and scores as N, which the band
+starting at N holds ("1000+" is 1,000 employees, in the band "1000+"). A single number is itself.
 """
 
 from __future__ import annotations
@@ -48,18 +49,16 @@ def parse_range(text: str) -> tuple[float, float | None]:
     return low, high
 
 
-def representative(low: float, high: float | None, step: float) -> float:
-    """The value a range scores as: its midpoint, or just above ``low`` when open-ended."""
+def representative(low: float, high: float | None) -> float:
+    """The value a range scores as: its midpoint, or its lower edge when open-ended."""
     if high is None:
-        return low + step
+        return low
     return (low + high) / 2
 
 
 def parse_employee_range(text: str) -> int:
-    low, high = parse_range(text)
-    return int(representative(low, high, 1))
+    return int(representative(*parse_range(text)))
 
 
 def parse_revenue_range(text: str) -> float:
-    low, high = parse_range(text)
-    return representative(low, high, 1)
+    return representative(*parse_range(text))

@@ -10,10 +10,12 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+import unicodedata
 from collections.abc import Iterable
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, Protocol, Self
+from typing import Annotated, NamedTuple, Protocol, Self
 
 from pydantic import (
     BaseModel,
@@ -39,7 +41,9 @@ class _Strict(BaseModel):
 
 
 class Band(_Strict):
-    """A numeric interval: ``min`` <= value, and value <= ``max`` or value < ``below``."""
+    """A numeric interval from ``min``: up to ``max`` (inclusive) or ``below`` (exclusive), or
+    open-ended. Where another band starts at this band's ``max``, that edge is the other band's
+    (``Bands``)."""
 
     label: str = Field(min_length=1)
     min: float = -math.inf
@@ -56,29 +60,63 @@ class Band(_Strict):
             raise ValueError(f"band {self.label!r}: upper bound is below min")
         return self
 
+    @property
+    def upper(self) -> float:
+        """The upper bound, whether inclusive or not (infinity when open-ended)."""
+        upper = self.max if self.max is not None else self.below
+        return math.inf if upper is None else upper
+
+
+class BandInterval(NamedTuple):
+    """One band as the half-open or closed interval it finally covers."""
+
+    low: float
+    high: float
+    high_inclusive: bool
+    band: Band
+
     def contains(self, value: float) -> bool:
-        if value < self.min:
+        if value < self.low:
             return False
-        if self.max is not None:
-            return value <= self.max
-        if self.below is not None:
-            return value < self.below
-        return True
+        return value <= self.high if self.high_inclusive else value < self.high
+
+
+def _closed_above(band: Band, starts: set[float]) -> bool:
+    """A ``max`` is inclusive unless another band starts there (then the edge is that band's)."""
+    return band.max is not None and not (band.min < band.max and band.max in starts)
 
 
 class Bands(_Strict):
-    """Bands checked in the order listed; the first that contains the value wins."""
+    """Bands that do not overlap, each starting at its lower edge: a value on an edge shared by
+    two bands belongs to the band that starts there ("$10m-$100m" holds $10M, "1000+" holds
+    1,000, whatever ``max`` the band before it names). Order does not matter."""
 
     bands: tuple[Band, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> Self:
+        ordered = sorted(self.bands, key=lambda band: band.min)
+        for lower, upper in pairwise(ordered):
+            if lower.upper > upper.min:
+                raise ValueError(f"bands {lower.label!r} and {upper.label!r} overlap")
+        return self
 
     @property
     def max_points(self) -> int:
         return max(0, *(band.points for band in self.bands))
 
+    def intervals(self) -> tuple[BandInterval, ...]:
+        """The bands as intervals, a shared edge going to the band it starts."""
+        starts = {band.min for band in self.bands}
+        return tuple(
+            BandInterval(band.min, band.upper, _closed_above(band, starts), band)
+            for band in self.bands
+        )
+
     def find(self, value: float) -> Band | None:
-        for band in self.bands:
-            if band.contains(value):
-                return band
+        for interval in self.intervals():
+            if interval.contains(value):
+                return interval.band
         return None
 
 
@@ -191,8 +229,13 @@ class RoleRule(_Strict):
     keywords: tuple[str, ...] = ()
 
 
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(_[A-Z]{2})?$")]
+
+
 class Normalisation(_Strict):
     country_aliases: dict[str, CountryCode] = {}
+    # Country names in these languages resolve too (pycountry's translations: "Österreich").
+    country_name_languages: tuple[Language, ...] = ()
     extra_free_mail_domains: Names = frozenset()
     extra_disposable_domains: Names = frozenset()
     company_types: dict[str, Identifier] = {}
@@ -232,6 +275,9 @@ class Classification(_Strict):
     support_min_hits: int = Field(ge=1)
     support_min_hits_customer: int = Field(ge=1)
     support_phrases: tuple[str, ...] = ()
+    # One of these is enough from anyone, when the message shows none of the buying intent below.
+    support_clear_phrases: tuple[str, ...] = ()
+    buying_intent_phrases: tuple[str, ...] = ()
 
 
 Territory = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
@@ -327,12 +373,20 @@ class Rulebook(_Strict):
 
 
 _PACKAGED = Path(__file__).with_name("rulebook.toml")
-_WORDS = re.compile(r"[^a-z0-9&+#-]+")
+_WORDS = re.compile(r"[^a-z0-9+#]+")
+# Latin letters that carry no combining mark to strip ("Ø" is not "O" plus a mark).
+_LETTERS = str.maketrans({"ø": "o", "æ": "ae", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th"})
 
 
 def fold(text: str) -> str:
-    """Lower-case, punctuation to single spaces: the form aliases and keywords are compared in."""
-    return _WORDS.sub(" ", text.lower()).strip()
+    """The form aliases, keywords and phrases are compared in: accents dropped and case folded
+    ("Geschäftsführer" is "geschaftsfuhrer"), and every other character but + and # (C++, C#)
+    a word break, so "Founder&CEO", "Data-Scientist" and "Dev/Ops" are separate words."""
+    text = text.casefold()
+    if not text.isascii():  # most input is ASCII: skip the decomposition
+        decomposed = unicodedata.normalize("NFKD", text.translate(_LETTERS))
+        text = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return _WORDS.sub(" ", text).strip()
 
 
 def parse_rulebook(document: str) -> Rulebook:

@@ -8,7 +8,6 @@ immutable tuples (memoised per value), so scoring a lead allocates little more t
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -58,10 +57,6 @@ _CACHE_LIMIT = 4096
 _new_item = tuple.__new__  # ScoreItem without the Python-level __new__: this is the hot path
 
 
-def _upper(below: float | None) -> float:
-    return math.inf if below is None else below
-
-
 class _BandMetric:
     """A banded metric: value -> item, memoised (vendors send the same few values again)."""
 
@@ -69,16 +64,10 @@ class _BandMetric:
 
     def __init__(self, metric: str, bands: Bands) -> None:
         self._metric = metric
-        # (min, upper bound, upper bound inclusive?, label, points), in the rulebook's order.
+        # (min, upper bound, upper bound inclusive?, label, points): shared edges already resolved.
         self._bands = tuple(
-            (
-                band.min,
-                band.max if band.max is not None else _upper(band.below),
-                band.below is None,
-                band.label,
-                band.points,
-            )
-            for band in bands.bands
+            (low, high, inclusive, band.label, band.points)
+            for low, high, inclusive, band in bands.intervals()
         )
         self._unknown = ScoreItem(metric, UNKNOWN, None, 0)
         self._cache: dict[float, ScoreItem] = {}
