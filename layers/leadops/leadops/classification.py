@@ -13,6 +13,8 @@ from leadops.models import LeadInput
 from leadops.normalise import EmailKind
 from leadops.rulebook import Classification, fold
 
+_HONEYPOT = "the hidden honeypot field was filled in"
+_DISPOSABLE = "the email domain is a disposable one"
 _LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 
 
@@ -26,6 +28,25 @@ class Label(StrEnum):
 class Verdict:
     label: Label
     reasons: tuple[str, ...]
+    # Spam evidence no classifier may argue with (a filled honeypot, a disposable domain): a
+    # model can be talked into anything by the text it reads, these facts cannot.
+    hard_evidence: tuple[str, ...] = ()
+
+
+def second_opinion(verdict: Verdict, ai_label: Label | None, model_id: str) -> Verdict:
+    """The AI classifier's answer over the rules' verdict (seed 001: "an AI qualifier step"):
+    it wins, except against hard spam evidence; either way the reasons say what happened."""
+    if ai_label is None:
+        note = "AI classifier unavailable: rules used"
+    elif ai_label is verdict.label:
+        note = f"AI classifier ({model_id}) agrees"
+    elif verdict.hard_evidence:
+        note = (f"AI classifier ({model_id}) says {ai_label.value}, but hard spam evidence wins: "
+                + "; ".join(verdict.hard_evidence))  # fmt: skip
+    else:
+        note = f"AI classifier ({model_id}) says {ai_label.value}, which wins"
+        return Verdict(ai_label, (*verdict.reasons, note))
+    return Verdict(verdict.label, (*verdict.reasons, note), verdict.hard_evidence)
 
 
 @lru_cache(maxsize=64)
@@ -56,9 +77,9 @@ def _spam(
     weights = rules.spam_evidence
     evidence: list[tuple[int, str]] = []
     if lead.honeypot:
-        evidence.append((weights.honeypot, "the hidden honeypot field was filled in"))
+        evidence.append((weights.honeypot, _HONEYPOT))
     if email_kind is EmailKind.DISPOSABLE:
-        evidence.append((weights.disposable_email, "the email domain is a disposable one"))
+        evidence.append((weights.disposable_email, _DISPOSABLE))
     links = len(_LINK.findall(message))
     if links > rules.max_links:
         evidence.append((weights.too_many_links, f"the message has {links} links"))
@@ -70,8 +91,10 @@ def _spam(
     spam_score = sum(weight for weight, _ in evidence)
     if spam_score < rules.spam_threshold:
         return None
-    reasons = "; ".join(reason for weight, reason in evidence if weight)
-    return Verdict(Label.SPAM, (f"spam ({spam_score} >= {rules.spam_threshold}): {reasons}",))
+    found = [reason for weight, reason in evidence if weight]
+    hard = tuple(reason for reason in found if reason in (_HONEYPOT, _DISPOSABLE))
+    reasons = (f"spam ({spam_score} >= {rules.spam_threshold}): {'; '.join(found)}",)
+    return Verdict(Label.SPAM, reasons, hard)
 
 
 def _support(padded: str, is_customer: bool, rules: Classification) -> Verdict | None:

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 from leadops.account import AccountRecord, ScanPage
 from leadops.assignment import Pool, Rep, RepRole
 from leadops.classification import Label
+from leadops.icp_sync import IcpUpdate
 from leadops.lead_record import Intake, LeadRecord, StoredLead
 from leadops.models import LeadInput
-from leadops.icp_sync import IcpUpdate
 from leadops.rules import Rules
 from leadops.tickets import SupportTicket
 
@@ -271,7 +271,9 @@ class SecondOpinion(Protocol):
     @property
     def model_id(self) -> str: ...
 
-    def classify(self, lead: LeadInput) -> Label | None: ...
+    def classify(self, lead: LeadInput, evidence: Sequence[str]) -> Label | None:
+        """The model's label, told what the rules found; None on any failure."""
+        ...
 
 
 # --- workers: support tickets, the ICP sync, the account import ------------------------------

@@ -24,7 +24,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from leadops.assignment import Rep, RepRole, pick
-from leadops.classification import Label, Verdict
+from leadops.classification import Label, Verdict, second_opinion
 from leadops.lead_decision import Evaluation, Final, evaluate, finalise
 from leadops.lead_record import Intake, LeadRecord, lead_id_for
 from leadops.models import CompanyInput, FormSubmission
@@ -249,16 +249,8 @@ def _log_fields(answer: dict[str, Any], owner_id: str | None) -> dict[str, Any]:
 
 
 def _second_opinion(verdict: Verdict, ai: SecondOpinion, submission: FormSubmission) -> Verdict:
-    """The AI classifier, when configured and answering, overrides the rules; each is a reason."""
-    ai_label, model_id = ai.classify(submission), ai.model_id
-    if ai_label is None:
-        return Verdict(verdict.label, (*verdict.reasons, "AI classifier unavailable: rules used"))
-    if ai_label is verdict.label:
-        return Verdict(verdict.label, (*verdict.reasons, f"AI classifier ({model_id}) agrees"))
-    return Verdict(
-        ai_label,
-        (*verdict.reasons, f"AI classifier ({model_id}) says {ai_label.value}, which wins"),
-    )
+    """Asks the AI classifier, telling it the rules' evidence; classification decides who wins."""
+    return second_opinion(verdict, ai.classify(submission, verdict.reasons), ai.model_id)
 
 
 def _enriched(submission: FormSubmission, remembered: dict[str, Any]) -> FormSubmission:
