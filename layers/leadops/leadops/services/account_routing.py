@@ -38,7 +38,7 @@ class AccountRouting:
 
     def apply(self, records: Iterable[AccountRecord]) -> dict[str, dict[str, Any]]:
         """Decide each account, then ``assign``: the routings that change."""
-        return self.assign([(record, self.decider.decide(record)) for record in records])
+        return self.assign((record, self.decider.decide(record)) for record in records)
 
     def assign(self, decided: Iterable[Decided]) -> dict[str, dict[str, Any]]:
         """New routing documents for the decided accounts whose routing changes (others:
