@@ -158,8 +158,8 @@ class DemoRequests:
             keep = timedelta(days=rules.rulebook.demo_booking.quarantine_days)
             expires = int((decided.now + keep).timestamp())
         writes = self.store.writes()
-        writes.add_lead(decided.lead_id, _record(decided, answer), owner_id=owner_id,
-                        expires_at=expires)  # fmt: skip
+        record = _record(decided, answer)
+        writes.add_lead(decided.lead_id, record, owner_id=owner_id, expires_at=expires)
         if sales:
             if owner_id is not None:
                 writes.count_assignment(owner_id)
