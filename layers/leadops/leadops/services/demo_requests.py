@@ -112,7 +112,9 @@ class DemoRequests:
 
     def _second_opinion(self, submission: FormSubmission) -> Callable[[Verdict], Verdict] | None:
         ai = self.ai
-        return (lambda verdict: _second_opinion(verdict, ai, submission)) if ai else None
+        if ai is None:
+            return None
+        return lambda verdict: _second_opinion(verdict, ai.classify(submission), ai.model_id)
 
     def _route(
         self,
@@ -158,8 +160,8 @@ class DemoRequests:
             keep = timedelta(days=rules.rulebook.demo_booking.quarantine_days)
             expires = int((decided.now + keep).timestamp())
         writes = self.store.writes()
-        writes.add_lead(decided.lead_id, _record(decided, answer), owner_id=owner_id,
-                        expires_at=expires)  # fmt: skip
+        record = _record(decided, answer)
+        writes.add_lead(decided.lead_id, record, owner_id=owner_id, expires_at=expires)
         if sales:
             if owner_id is not None:
                 writes.count_assignment(owner_id)
@@ -248,9 +250,8 @@ def _log_fields(answer: dict[str, Any], owner_id: str | None) -> dict[str, Any]:
     return {**{key: answer[key] for key in keys}, "owner_id": owner_id}
 
 
-def _second_opinion(verdict: Verdict, ai: SecondOpinion, submission: FormSubmission) -> Verdict:
+def _second_opinion(verdict: Verdict, ai_label: Label | None, model_id: str) -> Verdict:
     """The AI classifier, when configured and answering, overrides the rules; each is a reason."""
-    ai_label, model_id = ai.classify(submission), ai.model_id
     if ai_label is None:
         return Verdict(verdict.label, (*verdict.reasons, "AI classifier unavailable: rules used"))
     if ai_label is verdict.label:
