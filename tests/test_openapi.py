@@ -48,10 +48,10 @@ def _model_of(document: dict[str, Any], method: str, path: str, status: int) -> 
     responses = document["paths"][path][method.lower()]["responses"]
     ref = responses[str(status)]["content"]["application/json"]["schema"]["$ref"]
     name = ref.rsplit("/", 1)[1]
-    (model,) = [
-        vars(m)[name] for m in (answers, decisions, leads, accounts, rulebook) if name in vars(m)
-    ]
-    return model  # type: ignore[no-any-return]
+    modules = (answers, decisions, leads, accounts, rulebook)
+    found: set[type[BaseModel]] = {getattr(m, name) for m in modules if hasattr(m, name)}
+    (model,) = found  # one model of that name (a module that imports one finds the same)
+    return model
 
 
 def _fits(model: type[BaseModel], answer: dict[str, Any]) -> None:
