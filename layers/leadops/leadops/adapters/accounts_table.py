@@ -54,6 +54,10 @@ def _owner_key(domain: str) -> dict[str, str]:
     return {"pk": _domain_pk(domain), "sk": "OWNER"}
 
 
+def _at(item: dict[str, Any]) -> tuple[str, str]:
+    return str(item["pk"]), str(item["sk"])
+
+
 def _owner(routing: dict[str, Any]) -> tuple[str | None, str | None]:
     """A routing document's owner: their id and role (None, None when it has none)."""
     owner = routing.get("owner")
@@ -146,14 +150,14 @@ class AccountsTable(Table):
     @classmethod
     def domain_account(cls, items: list[dict[str, Any]], account_key: str) -> DomainAccount:
         """What ``intake_keys``' items (plain, any order) say of the lead's account."""
-        found = {(item["pk"], item["sk"]): item for item in items}
-        pointer = found.get(tuple(cls.domain_key(account_key).values()))
+        found = {_at(item): item for item in items}
+        pointer = found.get(_at(cls.domain_key(account_key)))
         if pointer is None:
-            routing = found.get(tuple(_routing_key(account_key).values()))
+            routing = found.get(_at(_routing_key(account_key)))
             owner, role = _owner(json.loads(routing["doc"])) if routing else (None, None)
             return DomainAccount(account_key, owner_id=owner, owner_role=role)
         account_id = str(pointer["account_id"])
-        mirror = found.get(tuple(_owner_key(account_key).values())) or {}
+        mirror = found.get(_at(_owner_key(account_key))) or {}
         if mirror.get("account_id") != account_id:
             mirror = {}  # the domain points elsewhere now: that owner is another account's
         mrr = pointer.get("mrr")

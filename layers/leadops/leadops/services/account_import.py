@@ -4,9 +4,9 @@ SNAPSHOT, then write ``<key>.report.json`` next to the file.
 The file is streamed (bounded reads, one batch of snapshots in memory); parsing and validation
 live in ``leadops.snapshot_files``. Countries are stored as ISO 3166 alpha-2 codes, read by the
 live rulebook's normaliser (a country it cannot read is kept as given). Rejected rows are
-reported by line and field, never by value. If the store fails mid-file the exception propagates on purpose: Lambda's asynchronous
-retries run the whole file again, which is safe because every row is an upsert of the
-account's one SNAPSHOT item.
+reported by line and field, never by value. If the store fails mid-file the exception propagates
+on purpose: Lambda's asynchronous retries run the whole file again, which is safe because every
+row is an upsert of the account's one SNAPSHOT item.
 """
 
 from __future__ import annotations
