@@ -28,6 +28,7 @@ from tests.helpers import (
     container_per_thread,
     counting_aws,
     deliver,
+    drain,
     http_event,
     intercepting_aws,
     serialised_moto,
@@ -183,6 +184,25 @@ def test_an_inactive_owner_falls_back_to_the_round_robin(
     _, answer = deliver(webhook, SALES)
     assert answer["owner"]["id"] == "tae-1"
     assert any("no longer an active rep: round robin" in r for r in answer["reasons"])
+
+
+def test_the_sweep_carries_an_owner_to_a_domain_imported_later(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest, aws: SamTemplate, load_function: Any
+) -> None:
+    """An account routed before its snapshot named a domain: the next sweep writes its routing
+    again with the domain, so the webhook finds the owner there."""
+    add_rep(leads_api, "tae-1")
+    add_rep(leads_api, "tae-2")
+    accounts = AccountsTable(aws.physical_name("AccountsTable"))
+    accounts.put_snapshots([AccountSnapshot(account_id="acct-42")])
+    signal = {"type": "emailed_sales"}
+    call(load_function("AccountsApiFunction"), "POST", "/accounts/acct-42/signals", signal)
+    accounts.put_snapshots([AccountSnapshot(account_id="acct-42", domain="acme-analytics.io")])
+    planner, worker = load_function("SweepPlannerFunction"), load_function("SweepWorkerFunction")
+    planner.invoke(json.loads((aws.root / "events" / "sweep_planner.json").read_text()))
+    drain(aws, worker, "SweepQueue")
+    _, answer = deliver(webhook, SALES)
+    assert answer["owner"]["id"] == "tae-2"  # the owner, not the round robin's next (tae-1)
 
 
 def test_a_second_demo_request_goes_to_the_tae_working_the_first(
