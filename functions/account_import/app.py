@@ -16,11 +16,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadops.adapters.accounts_table import AccountsTable
 from leadops.adapters.import_files import ImportFiles
 from leadops.services.account_import import AccountImport, Upload
+from leadops.services.live_rulebook import LiveRulebook
 from leadops.settings import AccountImportSettings
 
 logger = Logger()
 settings = AccountImportSettings.from_env()
-importer = AccountImport(ImportFiles(), AccountsTable(settings.accounts_table), settings)
+importer = AccountImport(
+    ImportFiles(),
+    AccountsTable(settings.accounts_table),
+    settings,
+    LiveRulebook.of(settings.rulebook_table),
+)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -3,7 +3,7 @@ on moto: snapshots stored, the report next to the file (lines, fields, counts, n
 batching of a large file, streaming, and no import loop on the report itself."""
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -15,6 +15,7 @@ from leadops.adapters.accounts_table import AccountsTable
 from leadops.routing import AccountSnapshot
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
+from tests.helpers import call
 
 SECRET = "Zyxwv-Confidential"  # a value that must never reach a report or a log
 
@@ -159,6 +160,26 @@ def test_jsonl_and_csv_files_are_imported_with_a_report_next_to_each(
     for key in ("imports/accounts.jsonl", "imports/Q1 accounts.csv"):
         assert SECRET not in json.dumps(_report(bucket, key))
     assert SECRET not in json.dumps(answer)
+
+
+@pytest.mark.parametrize(("country", "code"), [("United Kingdom", "GB"), ("USA", "US")])
+def test_countries_are_stored_as_iso_codes_and_pls1_reads_them(
+    importer: LocalFunction, aws: SamTemplate, bucket: str, load_function: Any,
+    country: str, code: str,
+) -> None:  # fmt: skip
+    """Issue 16 item 1: MRR $800, 60 employees, 8 users, paying for 4 months in the UK or the
+    USA is PLS-1, even with a low-usage signal (BDR-3) recorded."""
+    paying_since = (date.today() - timedelta(days=125)).isoformat()
+    row = {"account_id": "acct-1", "mrr": 800, "employees": 60, "user_count": 8,
+           "country": country, "paying_since": paying_since}  # fmt: skip
+    _put(bucket, "imports/icp.jsonl", json.dumps(row) + "\n")
+    importer.invoke(_event(bucket, "imports/icp.jsonl"))
+    assert _snapshots(aws)["acct-1"]["country"] == code
+    api = load_function("AccountsApiFunction")
+    status, account = call(api, "POST", "/accounts/acct-1/signals", {"type": "low_usage"})
+    assert status == 200, account
+    assert account["routing"]["rule"] == "PLS-1"
+    assert f"ICP country {code}" in account["routing"]["reasons"][0]
 
 
 def test_a_large_file_is_imported_in_batches_while_it_is_read(

@@ -73,6 +73,22 @@ def test_the_same_team_keeps_its_open_assignment(api: FunctionUnderTest) -> None
 
 
 @pytest.mark.parametrize(
+    ("campaign", "rule", "owner"),
+    [("Top10", "NB-7", "tae-emea"), ("Week 47 - job changers (Lemlist)", "BDR-1", "bdr-emea")],
+)
+def test_a_campaign_signal_routes_by_its_name(
+    api: FunctionUnderTest, campaign: str, rule: str, owner: str
+) -> None:
+    """Issue 16 item 7: the rulebook's campaign registry names the team ("Top10" is new
+    business's; a campaign it does not list is the BDR team's Lemlist campaign)."""
+    body = {"type": "campaign", "detail": {"campaign": campaign}}
+    status, account = call(api, "POST", "/accounts/acme/signals", body)
+    assert status == 200, account
+    assert (account["routing"]["rule"], account["routing"]["owner"]["id"]) == (rule, owner)
+    assert account["signals"][0]["detail"] == {"campaign": campaign}
+
+
+@pytest.mark.parametrize(
     ("body", "field"),
     [
         ({"type": "carrier_pigeon"}, "type"),
@@ -130,6 +146,23 @@ def test_a_scheduled_sweep_routes_every_account_and_a_rerun_writes_nothing(
         drain(aws, worker, "SweepQueue")
     assert calls["BatchWriteItem"] == 0
     assert calls["UpdateItem"] == 0
+
+
+def test_the_sweep_finds_low_usage_orgs_in_their_snapshots(
+    api: FunctionUnderTest, accounts: AccountsTable, aws: SamTemplate, load_function: Any
+) -> None:
+    """Issue 16 item 8: BDR-3 from the snapshot's usage figures, with no low_usage signal."""
+    accounts.put_snapshots([
+        AccountSnapshot(account_id="quiet", active_users_30d=1, events_30d=1_200),
+        AccountSnapshot(account_id="busy", active_users_30d=1, events_30d=2_000_000),
+    ])  # fmt: skip
+    planner, worker = load_function("SweepPlannerFunction"), load_function("SweepWorkerFunction")
+    planner.invoke(json.loads((aws.root / "events" / "sweep_planner.json").read_text()))
+    drain(aws, worker, "SweepQueue")
+    quiet = accounts.get("quiet").routing or {}
+    assert (quiet.get("rule"), (quiet.get("owner") or {}).get("id")) == ("BDR-3", "bdr-emea")
+    assert "1 active users (< 3), 1,200 events (< 10,000)" in quiet["reasons"][0]
+    assert accounts.get("busy").routing is None
 
 
 def test_a_segment_too_big_for_one_invocation_continues(

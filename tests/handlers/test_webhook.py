@@ -26,7 +26,9 @@ from tests.helpers import (
     add_rep,
     call,
     container_per_thread,
+    counting_aws,
     deliver,
+    drain,
     http_event,
     intercepting_aws,
     serialised_moto,
@@ -132,6 +134,129 @@ def test_the_demo_form_signal_goes_to_the_imported_account_of_the_domain(
     assert [s["type"] for s in accounts.get("acct-42").signals] == ["demo_form"]
     _, account = call(load_function("AccountsApiFunction"), "GET", "/accounts/acct-42")
     assert account["signals"][0]["type"] == "demo_form"
+
+
+# --- ownership before round robin (issue 16, item 9) --------------------------------------------
+def _owned_by_the_round_robin(aws: SamTemplate, load_function: Any) -> None:
+    """acct-42 (domain acme-analytics.io) routed NB-2 by the signals API: owned by tae-2, the
+    pool's first slot; the round robin's next slot is tae-1's."""
+    accounts = AccountsTable(aws.physical_name("AccountsTable"))
+    accounts.put_snapshots([AccountSnapshot(account_id="acct-42", domain="acme-analytics.io")])
+    status, routed = call(
+        load_function("AccountsApiFunction"), "POST", "/accounts/acct-42/signals",
+        {"type": "emailed_sales"},
+    )  # fmt: skip
+    assert (status, routed["routing"]["owner"]["id"]) == (200, "tae-2"), routed
+
+
+def test_a_demo_request_goes_to_the_accounts_owner_not_the_round_robin(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest, aws: SamTemplate, load_function: Any
+) -> None:
+    add_rep(leads_api, "tae-1")
+    add_rep(leads_api, "tae-2")
+    _owned_by_the_round_robin(aws, load_function)
+    deliver(webhook, {**SALES, "submission_id": "warm", "honeypot": "x"})  # spam: no slot taken
+    calls: list[str] = []
+
+    def record(call: Any, client: Any, operation: str, params: dict[str, Any]) -> Any:
+        table = "rulebook" if params.get("TableName") == aws.ref("RulebookTable") else ""
+        calls.append(f"{operation}{table}")
+        return call(client, operation, params)
+
+    with intercepting_aws(record):
+        status, answer = deliver(webhook, SALES)
+    assert status == 200, answer
+    assert answer["owner"] == {"id": "tae-2", "name": "Rep tae-2", "role": "TAE",
+                               "booking_url": "https://cal.example.com/tae-2"}  # fmt: skip
+    assert any("already owns the account" in reason for reason in answer["reasons"])
+    assert not any("round robin in" in reason for reason in answer["reasons"])
+    # No round-robin slot taken: the rep's item is read in place of the pool's update (the
+    # live rulebook's once-a-minute read aside).
+    assert sorted(c for c in calls if c != "GetItemrulebook") == [
+        "BatchGetItem", "GetItem", "PutEvents", "TransactWriteItems"]  # fmt: skip
+    _, rep = call(leads_api, "GET", "/reps/tae-2")
+    assert rep["assigned_count"] == 1
+    other = {**SALES, "submission_id": "sub-3", "email": "y@third-co.io",
+             "company": {**SALES["company"], "domain": "third-co.io"}}  # fmt: skip
+    _, third = deliver(webhook, other)
+    assert third["owner"]["id"] == "tae-1"  # the slot after the owner's: the pool did not move
+
+
+def test_an_inactive_owner_falls_back_to_the_round_robin(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest, aws: SamTemplate, load_function: Any
+) -> None:
+    add_rep(leads_api, "tae-1")
+    add_rep(leads_api, "tae-2")
+    _owned_by_the_round_robin(aws, load_function)
+    add_rep(leads_api, "tae-2", active=False)
+    _, answer = deliver(webhook, SALES)
+    assert answer["owner"]["id"] == "tae-1"
+    assert any("no longer an active rep: round robin" in r for r in answer["reasons"])
+
+
+def test_the_sweep_carries_an_owner_to_a_domain_imported_later(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest, aws: SamTemplate, load_function: Any
+) -> None:
+    """An account routed before its snapshot named a domain: the next sweep writes its routing
+    again with the domain, so the webhook finds the owner there."""
+    add_rep(leads_api, "tae-1")
+    add_rep(leads_api, "tae-2")
+    accounts = AccountsTable(aws.physical_name("AccountsTable"))
+    accounts.put_snapshots([AccountSnapshot(account_id="acct-42")])
+    signal = {"type": "emailed_sales"}
+    call(load_function("AccountsApiFunction"), "POST", "/accounts/acct-42/signals", signal)
+    accounts.put_snapshots([AccountSnapshot(account_id="acct-42", domain="acme-analytics.io")])
+    planner, worker = load_function("SweepPlannerFunction"), load_function("SweepWorkerFunction")
+    planner.invoke(json.loads((aws.root / "events" / "sweep_planner.json").read_text()))
+    drain(aws, worker, "SweepQueue")
+    _, answer = deliver(webhook, SALES)
+    assert answer["owner"]["id"] == "tae-2"  # the owner, not the round robin's next (tae-1)
+
+
+def test_a_second_demo_request_goes_to_the_tae_working_the_first(
+    webhook: FunctionUnderTest, leads_api: FunctionUnderTest, load_function: Any
+) -> None:
+    """An account never imported: the first demo request's NB-1 signal routed it (the signals
+    API here, the sweep in production) to a TAE, who gets the colleague's request too."""
+    add_rep(leads_api, "tae-1")
+    add_rep(leads_api, "tae-2")
+    _, first = deliver(webhook, SALES)
+    accounts_api = load_function("AccountsApiFunction")
+    nda = {"type": "trust_center_nda"}
+    _, routed = call(accounts_api, "POST", "/accounts/acme-analytics.io/signals", nda)
+    owner = routed["routing"]["owner"]["id"]
+    assert owner != first["owner"]["id"]  # the round robin's next slot
+    colleague = {**SALES, "submission_id": "sub-2", "email": "grace@acme-analytics.io"}
+    _, second = deliver(webhook, colleague)
+    assert second["owner"]["id"] == owner
+
+
+# --- customers (issue 16, item 6) ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("snapshot", "customer"),
+    [({"mrr": 250}, True), ({"plan": "Scale", "mrr": 0}, True), ({"plan": "free"}, False)],
+)
+def test_a_paying_imported_account_is_a_customer_for_support(
+    webhook: FunctionUnderTest,
+    leads_api: FunctionUnderTest,
+    aws: SamTemplate,
+    snapshot: dict[str, Any],
+    customer: bool,
+) -> None:
+    """One support phrase ("error") is a support request from a customer only: the customer
+    fact comes from the imported snapshot of the account the domain points at."""
+    add_rep(leads_api, "tae-1")
+    accounts = AccountsTable(aws.physical_name("AccountsTable"))
+    accounts.put_snapshots(
+        [AccountSnapshot(account_id="acct-42", domain="www.Acme-Analytics.io", **snapshot)]
+    )
+    body = {**SALES, "message": "We see an error on our dashboards since Monday."}
+    with counting_aws() as calls:
+        _, answer = deliver(webhook, body)
+    assert answer["classification"] == ("support" if customer else "sales")
+    assert calls["BatchGetItem"] == 1  # the customer fact came with the one read
+    (stored,) = stored_leads(aws)
+    assert stored.record.customer is customer
 
 
 # --- lockout ------------------------------------------------------------------------------------

@@ -64,6 +64,9 @@ class Store:
     def lead(self, lead_id: str) -> LeadRecord:
         return self.leads[lead_id].record
 
+    def rep(self, rep_id: str) -> Rep | None:
+        return None  # no account here has a routing owner (ownership: tests/handlers)
+
     def writes(self) -> Writes:
         return Writes(self)
 

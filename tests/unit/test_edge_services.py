@@ -14,12 +14,14 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from leadops.errors import VendorError
 from leadops.icp_sync import IcpUpdate
 from leadops.routing import AccountSnapshot
+from leadops.rules import packaged_rules
 from leadops.services.account_import import AccountImport, Upload
 from leadops.services.icp_sync import IcpSync
 from leadops.services.queue_records import RecordProcessor, SweepRecord
 from leadops.services.support_tickets import SupportTickets, TicketRecord
 from leadops.settings import AccountImportSettings
 from leadops.tickets import SupportTicket
+from tests.unit.rulebook_fakes import FixedRules
 
 NOW = datetime(2026, 11, 23, 9, tzinfo=UTC)
 
@@ -100,7 +102,7 @@ class Store:
 
 def _importer(bucket: Bucket, store: Store, **settings: int) -> AccountImport:
     config = AccountImportSettings.model_validate({"accounts_table": "t", **settings})
-    return AccountImport(bucket, store, config, clock=lambda: NOW)
+    return AccountImport(bucket, store, config, FixedRules(packaged_rules()), clock=lambda: NOW)
 
 
 def test_an_upload_is_imported_in_batches_and_reported_beside_the_file() -> None:

@@ -6,8 +6,11 @@ from typing import Any
 
 import pytest
 
+from leadops.account import AccountRecord
+from leadops.account_decision import AccountDecider
 from leadops.routing import AccountSnapshot, Router, Signal, SignalType, Team, months_before
 from leadops.rulebook import Rulebook
+from leadops.scoring import Scorer
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 TODAY = NOW.date()
@@ -17,8 +20,10 @@ PLS1 = {"mrr": 800, "employees": 51, "user_count": 8, "country": "DE",
         "paying_since": months_before(TODAY, 3)}  # fmt: skip
 
 
-def _signal(kind: SignalType, days_ago: int = 1, team: Team | None = None) -> Signal:
-    return Signal(kind, NOW - timedelta(days=days_ago), team)
+def _signal(
+    kind: SignalType, days_ago: int = 1, team: Team | None = None, campaign: str | None = None
+) -> Signal:
+    return Signal(kind, NOW - timedelta(days=days_ago), team, campaign)
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +71,20 @@ CASES: list[tuple[str, dict[str, Any], list[Signal], bool, str | None]] = [
     ("NB-7", {}, [_signal(SignalType.CAMPAIGN, team=Team.NEW_BUSINESS)], False, "NB-7"),
     ("NB-8", {}, [_signal(SignalType.BDR_QUALIFIED)], False, "NB-8"),
     ("BDR-1", {}, [_signal(SignalType.CAMPAIGN, team=Team.BDR)], False, "BDR-1"),
+    # Issue 16 item 7: a campaign's team from the rulebook's registry, by its name.
+    ("NB-7 by name", {}, [_signal(SignalType.CAMPAIGN, campaign="top10")], False, "NB-7"),
+    ("BDR-1 an unlisted (Lemlist) campaign", {},
+     [_signal(SignalType.CAMPAIGN, campaign="Week 47 job changers")], False, "BDR-1"),
+    ("the signal's own team wins", {},
+     [_signal(SignalType.CAMPAIGN, team=Team.BDR, campaign="Top10")], False, "BDR-1"),
     ("BDR-2", {}, [_signal(SignalType.JOB_SWITCH)], False, "BDR-2"),
     ("BDR-3", {}, [_signal(SignalType.LOW_USAGE)], False, "BDR-3"),
+    # Issue 16 item 8: low usage from the snapshot's usage figures (thresholds exclusive).
+    ("BDR-3 from usage", {"active_users_30d": 2, "events_30d": 9_999}, [], False, "BDR-3"),
+    ("BDR-3 one figure given", {"events_30d": 0}, [], False, "BDR-3"),
+    ("BDR-3 users at the threshold", {"active_users_30d": 3, "events_30d": 10}, [], False, None),
+    ("BDR-3 few users, many events", {"active_users_30d": 1, "events_30d": 10_000}, [], False,
+     None),
     ("BDR-4", {"closed_lost_at": months_before(TODAY, 5), "closed_lost_reason": "Unresponsive"},
      [], False, "BDR-4"),
     ("BDR-4 4 months to the day", {"closed_lost_at": months_before(TODAY, 4),
@@ -103,7 +120,8 @@ def test_routing_rules(
     icp_high: bool,
     rule: str | None,
 ) -> None:
-    decision = router.route(AccountSnapshot(**{**NOTHING, **fields}), signals, icp_high)
+    snapshot = AccountSnapshot(**{**NOTHING, **fields})
+    decision = router.route(snapshot, signals, icp_high, snapshot.country)
     assert decision.rule == rule
     assert decision.reasons
     if rule is not None:
@@ -120,8 +138,19 @@ def test_each_team_is_worked_by_its_role(router: Router, rule: str, team: str, r
         "NB-1": ({}, [_signal(SignalType.DEMO_FORM)]),
         "BDR-2": ({}, [_signal(SignalType.JOB_SWITCH)]),
     }[rule]
-    decision = router.route(AccountSnapshot(**{**NOTHING, **fields}), signals, False)
+    snapshot = AccountSnapshot(**{**NOTHING, **fields})
+    decision = router.route(snapshot, signals, False, snapshot.country)
     assert (decision.rule, decision.team, decision.role) == (rule, team, role)
+
+
+@pytest.mark.parametrize("country", ["United Kingdom", "USA", "uk", "GB"])
+def test_pls1_reads_a_country_name_as_its_iso_code(rulebook: Rulebook, country: str) -> None:
+    """Issue 16 item 1: the rule compares ISO codes, whatever spelling the snapshot kept."""
+    record = AccountRecord("acct-1", AccountSnapshot(**{**NOTHING, **PLS1, "country": country}),
+                           [{"type": "low_usage", "at": NOW.isoformat()}])  # fmt: skip
+    decision = AccountDecider(rulebook, Scorer(rulebook), NOW).decide(record)
+    assert decision.routing.rule == "PLS-1"
+    assert "ICP country" in decision.routing.reasons[0]
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,18 @@ class AccountRecord:
     routing: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DomainAccount:
+    """What the demo-request webhook learns of a lead's account from the accounts table, in
+    its one read before deciding."""
+
+    account_id: str  # the imported account the domain points at, else the lead's account key
+    plan: str | None = None  # the imported snapshot's plan and MRR: is it a paying customer?
+    mrr: float | None = None
+    owner_id: str | None = None  # the owner of the account's open routing assignment, if any
+    owner_role: str | None = None
+
+
 @dataclass(frozen=True)
 class ScanPage:
     """One page of a parallel-scan segment, cut back to whole accounts."""

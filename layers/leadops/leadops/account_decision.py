@@ -36,7 +36,8 @@ class AccountDecider:
         snapshot = self._snapshot(record)
         country = self.scorer.normaliser.country(snapshot.country)  # once: ICP and territory
         icp = self._icp(snapshot, country)
-        routing = self.router.route(snapshot, signals_from(record.signals), icp.tier == "high")
+        signals = signals_from(record.signals)
+        routing = self.router.route(snapshot, signals, icp.tier == "high", country)
         return AccountDecision(routing, icp, self.rulebook.territories.of(country))
 
     def icp(self, record: AccountRecord) -> IcpScoreCard:

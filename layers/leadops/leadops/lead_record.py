@@ -116,3 +116,8 @@ class Intake:
     customer: bool
     locked_until: datetime | None  # TTL deletion lags: the expiry itself is checked later
     routed_as: str  # the account a routing signal goes to (imported, else the lead's account)
+    # The imported snapshot's plan and MRR (the rulebook's ``customers`` tell a paying one).
+    plan: str | None = None
+    mrr: float | None = None
+    owner_id: str | None = None  # the owner of the account's open routing assignment ...
+    owner_role: str | None = None  # ... and their role then

@@ -246,6 +246,10 @@ class DemoRequestStore(Protocol):
         """A stored lead's record (raises ``NotFound``)."""
         ...
 
+    def rep(self, rep_id: str) -> Rep | None:
+        """A rep as stored now (is the account's owner still active?); None if unknown."""
+        ...
+
     def writes(self) -> SubmissionWrites:
         """A new, empty unit of work."""
         ...

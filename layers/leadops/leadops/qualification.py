@@ -40,8 +40,12 @@ def account_key(email: str, email_kind: EmailKind | None, company_domain: str | 
     address the address itself (never "gmail.com" for everyone)."""
     if email_kind is not EmailKind.WORK:  # free-mail, disposable, or unknown
         return email.lower()
-    domain = (company_domain or email.rpartition("@")[2]).lower().strip()
-    return domain.removeprefix("www.")
+    return company_domain_key(company_domain or email.rpartition("@")[2])
+
+
+def company_domain_key(domain: str) -> str:
+    """A company domain as accounts are keyed by it: lower case, without ``www.``."""
+    return domain.lower().strip().removeprefix("www.")
 
 
 def criteria_met(lead: NormalisedLead, industry: str | None, rules: DemoBooking) -> list[str]:

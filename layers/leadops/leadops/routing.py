@@ -8,7 +8,10 @@ How the signal-based rules are read: each matches a signal of its type recorded 
 ``onboarding_referral``, NB-6 ``trust_center_nda``, NB-7 a ``campaign`` owned by new business,
 NB-8 ``bdr_qualified``, BDR-1 a ``campaign`` owned by the BDR team, BDR-2 ``job_switch``, BDR-3
 ``low_usage``); NB-4 matches a ``big_fish_signup`` signal, or a first signup within its window
-from a company of 1000+ employees.
+from a company of 1000+ employees; BDR-3 also matches a snapshot whose usage figures are all under
+the rulebook's thresholds. A campaign's team is its signal's ``detail.team``, else the rulebook's
+campaign registry's for its ``detail.campaign`` name. Countries are compared as ISO codes: the
+router is given the snapshot's country as the normaliser reads it.
 """
 
 from __future__ import annotations
@@ -72,6 +75,8 @@ class AccountSnapshot(BaseModel):
     last_invoice_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     forecast_spend_change_pct: float | None = Field(default=None, allow_inf_nan=False)
     startup_credits_used_pct: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    active_users_30d: int | None = Field(default=None, ge=0)  # usage: BDR-3 "low usage orgs"
+    events_30d: int | None = Field(default=None, ge=0)
     first_signup_at: date | None = None
     closed_lost_at: date | None = None
     closed_lost_reason: Text | None = None
@@ -82,7 +87,8 @@ class AccountSnapshot(BaseModel):
 class Signal:
     type: SignalType
     at: datetime
-    team: Team | None = None  # campaigns only: the team that owns the campaign
+    team: Team | None = None  # campaigns only: the team that owns the campaign, if named
+    campaign: str | None = None  # campaigns only: its name (the registry knows its team)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +119,7 @@ class _Context:
     """One account's facts as the rules read them."""
 
     account: AccountSnapshot
+    country: str | None  # the snapshot's country as an ISO 3166 alpha-2 code (or None)
     signals: frozenset[SignalType]
     campaign_teams: frozenset[Team]
     segments: frozenset[str]
@@ -181,13 +188,13 @@ def pls1(c: _Context, at: _Limits) -> str | None:
         and pls.pls1_mrr_min <= a.mrr <= pls.pls1_mrr_max
         and (a.employees or 0) > pls.pls1_employees_over
         and (a.user_count or 0) > pls.pls1_users_over
-        and a.country in at.icp_countries
+        and c.country in at.icp_countries
         and a.paying_since is not None
         and a.paying_since <= at.paid_by
     ):
         return (
             f"MRR ${a.mrr:,.0f} in ${pls.pls1_mrr_min:,.0f}-${pls.pls1_mrr_max:,.0f}, "
-            f"{a.employees} employees, {a.user_count} users, ICP country {a.country}, "
+            f"{a.employees} employees, {a.user_count} users, ICP country {c.country}, "
             f"paying since {a.paying_since}"
         )
     return None
@@ -296,8 +303,23 @@ def bdr2(c: _Context, at: _Limits) -> str | None:
 
 
 def bdr3(c: _Context, at: _Limits) -> str | None:
-    """BDR 3: "Low usage orgs"."""
-    return "low usage" if SignalType.LOW_USAGE in c.signals else None
+    """BDR 3: "Low usage orgs": the signal, or every usage figure the snapshot gives (that the
+    rulebook has a threshold for) under its threshold."""
+    if SignalType.LOW_USAGE in c.signals:
+        return "low usage"
+    a, bdr = c.account, at.bdr
+    measured = [
+        (value, limit, what)
+        for value, limit, what in (
+            (a.active_users_30d, bdr.bdr3_active_users_30d_below, "active users"),
+            (a.events_30d, bdr.bdr3_events_30d_below, "events"),
+        )
+        if value is not None and limit is not None
+    ]
+    if measured and all(value < limit for value, limit, _ in measured):
+        said = ", ".join(f"{value:,} {what} (< {limit:,})" for value, limit, what in measured)
+        return f"low usage: {said} in the last 30 days"
+    return None
 
 
 def bdr4(c: _Context, at: _Limits) -> str | None:
@@ -347,16 +369,25 @@ class Router:
         self.version = rulebook.version
         self._signals_since = now - timedelta(days=rulebook.routing.signal_window_days)
         self._limits = _Limits.at(rulebook, now.date())
+        self._campaigns = rulebook.routing.campaigns
 
     def route(
-        self, account: AccountSnapshot, signals: list[Signal], icp_high: bool
+        self,
+        account: AccountSnapshot,
+        signals: list[Signal],
+        icp_high: bool,
+        country: str | None,
     ) -> RoutingDecision:
+        """``country``: the snapshot's country as an ISO code (``Normaliser.country``)."""
         recent = [s for s in signals if s.at >= self._signals_since]
         context = _Context(
             account=account,
+            country=country,
             signals=frozenset(s.type for s in recent),
             campaign_teams=frozenset(
-                s.team for s in recent if s.type is SignalType.CAMPAIGN and s.team is not None
+                team
+                for s in recent
+                if s.type is SignalType.CAMPAIGN and (team := self._campaign_team(s)) is not None
             ),
             segments=frozenset(segment.casefold() for segment in account.segments),
             icp_high=icp_high,
@@ -367,17 +398,27 @@ class Router:
                 return RoutingDecision(team, rule_id, (f"{rule_id} -> {team.value}: {said}",))
         return RoutingDecision(None, None, ("no routing rule matched",))
 
+    def _campaign_team(self, signal: Signal) -> Team | None:
+        """The signal's own team, else the campaign registry's for its name."""
+        if signal.team is not None:
+            return signal.team
+        team = self._campaigns.team_of(signal.campaign)
+        return Team(team) if team else None
+
 
 def signals_from(items: list[dict[str, Any]]) -> list[Signal]:
-    """Stored signal records (``type``, ``at``, ``detail.team``) as ``Signal``s."""
+    """Stored signal records (``type``, ``at``, ``detail.team``, ``detail.campaign``) as
+    ``Signal``s."""
     found = []
     for item in items:
-        team = (item.get("detail") or {}).get("team")
+        detail = item.get("detail") or {}
+        team = detail.get("team")
         found.append(
             Signal(
                 SignalType(item["type"]),
                 datetime.fromisoformat(item["at"]),
                 Team(team) if team else None,
+                detail.get("campaign") or None,
             )
         )
     return found

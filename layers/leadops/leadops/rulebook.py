@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from functools import cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Annotated, NamedTuple, Protocol, Self
+from typing import Annotated, Literal, NamedTuple, Protocol, Self
 
 from pydantic import (
     BaseModel,
@@ -251,11 +251,17 @@ class DemoCriteria(_Strict):
     industry_keywords: tuple[str, ...] = Field(min_length=1)
 
 
+OwnerRole = Literal["TAE", "TAM", "BDR"]
+
+
 class DemoBooking(_Strict):
     instant_scheduler_min_lead_score: int
     criteria_required: int = Field(ge=0, le=3)
     lockout_days: int = Field(ge=0, le=3650)
     quarantine_days: int = Field(ge=1, le=3650)
+    # Ownership before round robin: a demo request from an account whose open routing
+    # assignment has an active owner of one of these roles goes to that owner.
+    owner_roles: Annotated[frozenset[OwnerRole], _SORTED] = frozenset()
     criteria: DemoCriteria
 
 
@@ -321,6 +327,10 @@ class NewBusinessRules(_Strict):
 
 
 class BdrRules(_Strict):
+    # BDR-3 from data: an account is a low-usage org when every usage figure its snapshot gives
+    # (and the rulebook has a threshold for) is below that threshold. None: not read.
+    bdr3_active_users_30d_below: int | None = Field(default=None, ge=1)
+    bdr3_events_30d_below: int | None = Field(default=None, ge=1)
     bdr4_closed_lost_min_months: int = Field(ge=0)
     bdr4_closed_lost_max_months: int = Field(ge=0)
     bdr4_reason: str
@@ -332,6 +342,32 @@ class BdrRules(_Strict):
         return self
 
 
+CampaignTeam = Literal["new_business", "bdr"]
+
+
+class Campaigns(_Strict):
+    """The campaign registry (NB-7, BDR-1): which team owns a campaign, by its name (compared
+    case-insensitively); a campaign the registry does not name is ``unlisted``'s (None: no
+    team's, so it routes nowhere unless its signal names a team)."""
+
+    teams: dict[Annotated[str, StringConstraints(min_length=1, max_length=200)], CampaignTeam] = {}
+    unlisted: CampaignTeam | None = None
+
+    @model_validator(mode="after")
+    def _one_spelling(self) -> Self:
+        folded = [name.casefold() for name in self.teams]
+        if len(set(folded)) != len(folded):
+            raise ValueError("routing.campaigns.teams names a campaign twice (case aside)")
+        return self
+
+    def team_of(self, name: str | None) -> CampaignTeam | None:
+        if not name:
+            return None
+        wanted = name.strip().casefold()
+        found = (team for listed, team in self.teams.items() if listed.casefold() == wanted)
+        return next(found, self.unlisted)
+
+
 class Routing(_Strict):
     signal_window_days: int = Field(ge=1, le=3650)
     am_referral_segment: str = Field(min_length=1)
@@ -339,6 +375,20 @@ class Routing(_Strict):
     product_led: ProductLedRules
     new_business: NewBusinessRules
     bdr: BdrRules
+    campaigns: Campaigns = Campaigns()
+
+
+class Customers(_Strict):
+    """Who is an existing customer (fewer support phrases make a support request): an imported
+    account with MRR above 0 or on one of these plans (compared case-insensitively)."""
+
+    paying_plans: Names = frozenset()
+
+    def paying(self, plan: str | None, mrr: float | None) -> bool:
+        if mrr is not None and mrr > 0:
+            return True
+        wanted = (plan or "").strip().casefold()
+        return bool(wanted) and any(wanted == listed.casefold() for listed in self.paying_plans)
 
 
 class Reporting(_Strict):
@@ -355,6 +405,7 @@ class Rulebook(_Strict):
     classification: Classification
     territories: Territories
     routing: Routing
+    customers: Customers = Customers()
     reporting: Reporting = Reporting()
 
     @model_validator(mode="after")

@@ -126,6 +126,7 @@ class SweepWorkerSettings(FunctionSettings):
 
 
 class AccountImportSettings(FunctionSettings):
+    rulebook_table: Name | None = None
     accounts_table: Name
     import_batch_size: Count = 500
     import_progress_every: Count = 10_000

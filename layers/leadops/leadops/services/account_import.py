@@ -2,10 +2,11 @@
 SNAPSHOT, then write ``<key>.report.json`` next to the file.
 
 The file is streamed (bounded reads, one batch of snapshots in memory); parsing and validation
-live in ``leadops.snapshot_files``. Rejected rows are reported by line and field, never by
-value. If the store fails mid-file the exception propagates on purpose: Lambda's asynchronous
-retries run the whole file again, which is safe because every row is an upsert of the
-account's one SNAPSHOT item.
+live in ``leadops.snapshot_files``. Countries are stored as ISO 3166 alpha-2 codes, read by the
+live rulebook's normaliser (a country it cannot read is kept as given). Rejected rows are
+reported by line and field, never by value. If the store fails mid-file the exception propagates
+on purpose: Lambda's asynchronous retries run the whole file again, which is safe because every
+row is an upsert of the account's one SNAPSHOT item.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from leadops.ports import ImportFiles, SnapshotStore
+from leadops.normalise import Normaliser
+from leadops.ports import ImportFiles, RulebookSource, SnapshotStore
+from leadops.routing import AccountSnapshot
 from leadops.settings import AccountImportSettings
 from leadops.snapshot_files import (
     ImportReport,
@@ -51,11 +54,13 @@ class AccountImport:
         files: ImportFiles,
         snapshots: SnapshotStore,
         settings: AccountImportSettings,
+        rules: RulebookSource,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.files = files
         self.snapshots = snapshots
         self.settings = settings
+        self.rules = rules
         self.clock = clock
 
     def handle(self, uploads: Iterable[Upload], time_left_ms: Callable[[], int]) -> list[Any]:
@@ -78,6 +83,11 @@ class AccountImport:
         # Stop this long before the timeout (at most a fifth of the run), so a file too big for
         # one run ends with a report (status "stopped"), not a timeout the retries would repeat.
         reserve_ms = min(self.settings.import_reserve_ms, time_left_ms() // 5)
+        normaliser = self.rules.current().scorer.normaliser  # one rulebook for the whole file
+
+        def write(batch: list[AccountSnapshot]) -> int:
+            return self.snapshots.put_snapshots([with_iso_country(s, normaliser) for s in batch])
+
         with self.files.opened(upload.bucket, upload.key, upload.version_id) as chunks:
             if chunks is None:
                 logger.warning("import file is gone", extra={"source": upload.source})
@@ -86,7 +96,7 @@ class AccountImport:
                 decode_lines(chunks),
                 kind,
                 ImportReport(upload.source),
-                self.snapshots.put_snapshots,
+                write,
                 batch_size=self.settings.import_batch_size,
                 progress_every=self.settings.import_progress_every,
                 on_progress=_log_progress,
@@ -104,6 +114,15 @@ class AccountImport:
         }
         logger.info("import finished", extra=summary)
         return summary
+
+
+def with_iso_country(snapshot: AccountSnapshot, normaliser: Normaliser) -> AccountSnapshot:
+    """The snapshot with its country as an ISO code ("United Kingdom", "UK" -> "GB"); a country
+    the normaliser cannot read is kept as given (the routing rules read it as no country)."""
+    code = normaliser.country(snapshot.country)
+    if code is None or code == snapshot.country:
+        return snapshot
+    return snapshot.model_copy(update={"country": code})
 
 
 def _log_progress(report: ImportReport) -> None:

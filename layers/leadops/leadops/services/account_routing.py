@@ -6,6 +6,12 @@ An account whose assignment is open keeps it unless the new decision puts it in 
 is appended to the routing's history. Unchanged accounts produce no write, so a re-run over
 unchanged data writes nothing. Round-robin slots are reserved per pool in one atomic update
 for all the accounts of a page that need an owner from that pool.
+
+A routing document names the snapshot's ``domain``, so the accounts table keeps its owner
+beside that domain's pointer, where the demo-request webhook reads it (ownership before round
+robin). An account whose routing stands but whose snapshot's domain is not the one its routing
+names (a new domain, or a routing written before domains were named) gets its routing written
+again with the domain.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from leadops.account import AccountRecord
 from leadops.account_decision import AccountDecider, AccountDecision
 from leadops.assignment import Rep, pick
 from leadops.ports import RepPools
+from leadops.qualification import company_domain_key
 from leadops.routing import TEAM_ROLE, RoutingDecision, Team
 from leadops.rulebook import Rulebook
 from leadops.scoring import Scorer
@@ -44,21 +51,23 @@ class AccountRouting:
         """New routing documents for the decided accounts whose routing changes (others:
         absent), one round-robin reservation per pool for all of them."""
         wanted: dict[tuple[Team, str], list[Decided]] = defaultdict(list)
+        changed: dict[str, dict[str, Any]] = {}
         for record, decision in decided:
             team, territory = decision.routing.team, decision.territory
             if team is None or not _needs_owner(record.routing, team):
+                if (renamed := _with_new_domain(record)) is not None:
+                    changed[record.account_id] = renamed
                 continue
             if _waiting(record.routing, decision.routing) and not self._has_active_rep(
                 team, territory
             ):
                 continue  # still nobody to assign: no slot taken, nothing written
             wanted[(team, territory)].append((record, decision))
-        changed: dict[str, dict[str, Any]] = {}
         for (team, territory), accounts in wanted.items():
             pool = self.pools.take_position(TEAM_ROLE[team], territory, count=len(accounts))
             for offset, (record, decision) in enumerate(accounts):
                 rep = pick(pool.reps, pool.position + offset)
-                routing = self._routing(record.routing, team, decision, rep)
+                routing = self._routing(record, team, decision, rep)
                 if routing is not None:
                     changed[record.account_id] = routing
         return changed
@@ -73,14 +82,14 @@ class AccountRouting:
 
     def _routing(
         self,
-        current: dict[str, Any] | None,
+        record: AccountRecord,
         team: Team,
         decided: AccountDecision,
         rep: Rep | None,
     ) -> dict[str, Any] | None:
         decision, icp, territory = decided.routing, decided.icp, decided.territory
         owner = {"id": rep.rep_id, "name": rep.name, "role": rep.role.value} if rep else None
-        current = current or {}
+        current = record.routing or {}
         previous_owner = current.get("owner")
         if (
             owner is None
@@ -102,7 +111,7 @@ class AccountRouting:
             if rep
             else f"no active {role} in {territory}: waiting for a rep"
         )
-        return {
+        routing = {
             "team": team.value,
             "rule": decision.rule,
             "owner": owner,
@@ -114,6 +123,23 @@ class AccountRouting:
             "territory": territory,
             "history": history[-HISTORY_LIMIT:],
         }
+        if domain := _domain(record):
+            routing["domain"] = domain
+        return routing
+
+
+def _domain(record: AccountRecord) -> str | None:
+    """The snapshot's company domain, as the webhook's account key spells it."""
+    domain = record.snapshot.domain if record.snapshot else None
+    return company_domain_key(domain) if domain else None
+
+
+def _with_new_domain(record: AccountRecord) -> dict[str, Any] | None:
+    """The standing routing naming the snapshot's domain, when it names another (or none)."""
+    domain = _domain(record)
+    if record.routing is None or domain is None or record.routing.get("domain") == domain:
+        return None
+    return {**record.routing, "domain": domain}
 
 
 def _waiting(current: dict[str, Any] | None, decision: RoutingDecision) -> bool:

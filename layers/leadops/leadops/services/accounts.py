@@ -28,9 +28,15 @@ class SignalInput(BaseModel):
     detail: SignalDetail | None = None
 
     @model_validator(mode="after")
-    def _campaigns_name_their_team(self) -> Self:
-        if self.type is SignalType.CAMPAIGN and (self.detail is None or self.detail.team is None):
-            raise ValueError("a campaign signal needs detail.team (new_business or bdr)")
+    def _campaigns_name_themselves(self) -> Self:
+        detail = self.detail
+        if self.type is SignalType.CAMPAIGN and (
+            detail is None or (detail.team is None and detail.campaign is None)
+        ):
+            raise ValueError(
+                "a campaign signal needs detail.campaign (its name: the rulebook's campaign "
+                "registry knows its team) or detail.team (new_business or bdr)"
+            )
         if self.at is not None and self.at.tzinfo is None:
             raise ValueError("at needs a time zone (e.g. 2026-11-23T09:00:00Z)")
         if self.at is not None and self.at > datetime.now(UTC) + timedelta(minutes=5):

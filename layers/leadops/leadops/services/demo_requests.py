@@ -3,7 +3,10 @@ booking"). The decisions are the pure modules' (classification, scoring, qualifi
 assignment, ``lead_decision.finalise``); this module orders the I/O, through the ports, so that a
 failure never leaves half a lead:
 
-- every read first (one read: replay? account profile? lockout? imported account?), then
+- every read first (one read: replay? account profile? lockout? imported account, its plan and
+  MRR, its routing owner?), then, for a sales lead, its rep: the account's owner when it has an
+  active one of the rulebook's ``owner_roles`` (one GetItem of the rep, in place of the round
+  robin's slot: ownership before round robin), else the next slot of the round robin, then
 - the support ticket message, sent *before* the lead is stored (a retry re-sends it; the worker's
   Zendesk idempotency key keeps it to one ticket), then
 - one unit of work that stores the lead, counts the rep's assignment and records the account's
@@ -17,7 +20,7 @@ it is answered from the stored lead.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -89,6 +92,9 @@ class DemoRequests:
         if intake.lead is not None:
             logger.info("replayed submission", extra={"lead_id": lead_id})
             return intake.lead.answer
+        # An existing customer: flagged on its profile, or its imported account is paying.
+        paying = rules.rulebook.customers.paying(intake.plan, intake.mrr)
+        intake = replace(intake, customer=intake.customer or paying)
         submission = _enriched(submission, intake.company)
         lead = normaliser.lead(submission)  # once: after enrichment, the only change it gets
         now = self.clock()
@@ -103,7 +109,7 @@ class DemoRequests:
             second_opinion=self._second_opinion(submission),
         )
         reasons = list(evaluation.verdict.reasons)
-        owner = self._route(evaluation, reasons, submission, lead_id)
+        owner = self._route(evaluation, reasons, submission, lead_id, intake, rules)
         final = finalise(evaluation, owner is not None, rules.rulebook.demo_booking)
         decided = _Decided(
             lead_id, submission, lead, account, now, intake, evaluation, final, reasons, owner
@@ -120,10 +126,13 @@ class DemoRequests:
         reasons: list[str],
         submission: FormSubmission,
         lead_id: str,
+        intake: Intake,
+        rules: Rules,
     ) -> Rep | None:
         """Where the lead goes: quarantine, a support ticket, or a rep (the one it returns)."""
         if evaluation.label is Label.SALES:
-            return self._assign(evaluation, reasons)
+            roles = rules.rulebook.demo_booking.owner_roles
+            return self._assign(evaluation, reasons, self._owner(intake, roles, reasons))
         if evaluation.label is Label.SUPPORT:
             reasons.append("a Zendesk ticket will be created; no round robin")
             self.tickets.send(_ticket(submission, lead_id))
@@ -131,12 +140,33 @@ class DemoRequests:
             reasons.append("dropped: kept in quarantine for audit, not routed")
         return None
 
-    def _assign(self, evaluation: Evaluation, reasons: list[str]) -> Rep | None:
-        """Round robin in the lead's territory; without an active TAE the lead waits."""
+    def _owner(self, intake: Intake, roles: frozenset[str], reasons: list[str]) -> Rep | None:
+        """The account's owner (its open routing assignment), if active and of a role that
+        takes demo requests; None (and why, when there is an owner) for the round robin."""
+        if intake.owner_id is None:
+            return None
+        if intake.owner_role not in roles:
+            reasons.append(f"the account's owner is a {intake.owner_role}: round robin")
+            return None
+        rep = self.store.rep(intake.owner_id)
+        if rep is None or not rep.active or rep.role.value not in roles:
+            reasons.append("the account's owner is no longer an active rep: round robin")
+            return None
+        return rep
+
+    def _assign(self, evaluation: Evaluation, reasons: list[str], owner: Rep | None) -> Rep | None:
+        """The account's owner, else round robin in the lead's territory; without an active TAE
+        the lead waits."""
         check, territory = evaluation.scheduler, evaluation.territory
         if check is None or territory is None:
             raise ValueError("only a sales lead is assigned")
         reasons.extend(check.reasons)
+        if owner is not None:
+            reasons.append(
+                f"assigned to {owner.name} ({owner.role.value}), who already owns the account "
+                "(its open routing assignment): ownership before round robin"
+            )
+            return owner
         pool = self.pools.take_position(RepRole.TAE, territory)
         rep = pick(pool.reps, pool.position)
         if rep is None:

@@ -1,5 +1,6 @@
 """The demo-request webhook's reads and writes (``leadops.ports.DemoRequestStore``): one
-BatchGetItem before deciding, one TransactWriteItems to store the decision."""
+BatchGetItem before deciding (and, for an account with an owner, that rep's item), one
+TransactWriteItems to store the decision."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from leadops.adapters.leads_table.accounts import AccountLockouts, AccountProfil
 from leadops.adapters.leads_table.leads import Leads
 from leadops.adapters.leads_table.reads import batch_get
 from leadops.adapters.leads_table.reps import Reps
+from leadops.assignment import Rep
+from leadops.errors import NotFound
 from leadops.lead_record import Intake, LeadRecord
 from leadops.ports import AlreadyStored
 
@@ -28,27 +31,40 @@ class WebhookStore(Table):
         self.accounts = accounts
 
     def read_intake(self, lead_id: str, account: str) -> Intake:
-        """One BatchGetItem: the lead (replay?), the account's profile and lockout, and the
-        accounts table's pointer from the account's domain to an imported account."""
+        """One BatchGetItem: the lead (replay?), the account's profile and lockout, and from the
+        accounts table the domain's pointer to an imported account (with its plan and MRR) and
+        the owner of that account's routing (``AccountsTable.intake_keys``)."""
         wanted = (keys.lead(lead_id), keys.profile(account), keys.lockout(account))
-        pointer = {k: {"S": v} for k, v in self.accounts.domain_key(account).items()}
+        accounts = [{k: {"S": v} for k, v in key.items()}
+                    for key in self.accounts.intake_keys(account)]  # fmt: skip
         found = batch_get(
             {
                 self.name: {"Keys": [key.typed for key in wanted], "ConsistentRead": True},
-                self.accounts.name: {"Keys": [pointer]},
+                self.accounts.name: {"Keys": accounts},
             }
         )
         items = {keys.Key.of(item): item for item in found.get(self.name, [])}
         lead = items.get(wanted[0])
         profile = AccountProfiles.parse(items.get(wanted[1]))
-        domain = next(iter(found.get(self.accounts.name, [])), None)
+        known = self.accounts.domain_account(found.get(self.accounts.name, []), account)
         return Intake(
             lead=Leads.parse(lead).record if lead else None,
             company=profile.company,
             customer=profile.customer,
             locked_until=AccountLockouts.locked_until(items.get(wanted[2])),
-            routed_as=self.accounts.account_for(domain, account),
+            routed_as=known.account_id,
+            plan=known.plan,
+            mrr=known.mrr,
+            owner_id=known.owner_id,
+            owner_role=known.owner_role,
         )
+
+    def rep(self, rep_id: str) -> Rep | None:
+        """A rep as stored now (one GetItem), or None if there is no such rep."""
+        try:
+            return Reps(self.name).get(rep_id)[0]
+        except NotFound:
+            return None
 
     def lead(self, lead_id: str) -> LeadRecord:
         return Leads(self.name).get(lead_id).record
