@@ -6,8 +6,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS
 from moto import mock_aws
 
 import leadops.adapters.aws
@@ -73,10 +71,8 @@ def fresh_clients() -> Iterator[None]:
 
 
 def _drop_clients() -> None:
-    leadops.adapters.aws.client.cache_clear()
+    leadops.adapters.aws.reset()
     expire_all()  # functions stay loaded across tests: their rulebook cache must not
-    parameters.clear_caches()
-    DEFAULT_PROVIDERS.clear()
 
 
 @pytest.fixture(scope="session")

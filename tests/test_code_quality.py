@@ -52,3 +52,19 @@ def test_no_two_test_files_share_a_name() -> None:
     """pytest's rootdir-relative imports work either way, but a name should find one file."""
     names = [path.name for path in (ROOT / "tests").rglob("test_*.py")]
     assert sorted(name for name in set(names) if names.count(name) > 1) == []
+
+
+def test_coldstart_switches_off_pydantic_plugin_discovery() -> None:
+    """Discovery reads every installed distribution's metadata with the first model built:
+    a large share of each init, for plugins no dependency has (an explicit setting wins)."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import os, leadops.coldstart; print(os.environ['PYDANTIC_DISABLE_PLUGINS'])"
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "__all__", out.stderr
+    env["PYDANTIC_DISABLE_PLUGINS"] = "some_plugin"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "some_plugin", out.stderr

@@ -3,6 +3,7 @@ least-privilege. Both checks run offline (cfn-lint's specs and aws-sam-translato
 """
 
 import copy
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -206,3 +207,66 @@ def test_bedrock_may_be_a_model_id_or_a_cross_region_inference_profile(
     assert texts[1] == ["arn:${AWS::Partition}:bedrock:*::foundation-model/*"]
     condition = bedrock[1]["Condition"]["StringEquals"]["bedrock:InferenceProfileArn"]
     assert condition == {"Fn::Sub": profile}
+
+
+def _http_functions(template: dict[str, Any]) -> set[str]:
+    return {
+        name
+        for name, function in _resources(template, "AWS::Serverless::Function").items()
+        if any(e["Type"] == "HttpApi" for e in function["Properties"].get("Events", {}).values())
+    }
+
+
+def test_snapstart_is_a_parameter_applied_to_the_http_functions_only(
+    template: dict[str, Any],
+) -> None:
+    parameter = template["Parameters"]["SnapStart"]
+    assert (parameter["Default"], sorted(parameter["AllowedValues"])) == (
+        "None",
+        ["None", "PublishedVersions"],
+    )
+    http = _http_functions(template)
+    assert http == {
+        "ScoreFunction",
+        "WebhookFunction",
+        "LeadsApiFunction",
+        "AccountsApiFunction",
+        "RulebookApiFunction",
+    }
+    for name, function in _resources(template, "AWS::Serverless::Function").items():
+        properties = function["Properties"]
+        if name in http:
+            assert properties["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}, name
+            # snapshots are taken of published versions: the API must call one (the alias),
+            # and a changed SnapStart setting must publish a new one
+            assert properties["AutoPublishAlias"] == "live", name
+            assert properties["AutoPublishAliasAllProperties"] is True, name
+        else:
+            assert "SnapStart" not in properties, name
+            assert "AutoPublishAlias" not in properties, name
+
+
+def test_with_snapstart_the_api_calls_a_published_snapshotted_version() -> None:
+    packaged = yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
+    for resource in packaged["Resources"].values():
+        properties = resource.get("Properties", {})
+        for key in ("CodeUri", "ContentUri"):
+            if isinstance(properties.get(key), str):
+                properties[key] = "s3://leadops-artifacts/code.zip"
+    output = transform(packaged, {"SnapStart": "PublishedVersions"}, _PolicyLoader())
+    resources = output["Resources"]
+    aliases = {
+        r["Properties"]["FunctionName"]["Ref"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Alias" and r["Properties"]["Name"] == "live"
+    }
+    assert aliases == _http_functions(packaged)
+    for name in aliases:
+        assert resources[name]["Properties"]["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
+    api_permissions = [
+        r["Properties"]
+        for r in resources.values()
+        if r["Type"] == "AWS::Lambda::Permission" and "LeadopsApi" in json.dumps(r["Properties"])
+    ]
+    invoked = {p["FunctionName"]["Ref"] for p in api_permissions}
+    assert invoked == {f"{name}Aliaslive" for name in aliases}
