@@ -1,7 +1,8 @@
 """SQS (fed by an EventBridge rule on lead.qualified): set icp_score / icp_tier in PostHog.
 
-One PostHog request per batch; if it fails after retries, every record of the batch is reported
-failed, so SQS delivers them again and, past maxReceiveCount, to the DLQ: nothing is lost.
+One PostHog request per batch, ended before the Lambda timeout; if it fails after retries (or
+the time is spent), every readable record of the batch is reported failed, so SQS delivers them
+again and, past maxReceiveCount, to the DLQ: nothing is lost. An unreadable record fails alone.
 Not Powertools' BatchProcessor: it calls a handler per record, and one batched vendor request
 for the whole batch is the point here (leadops.services.icp_sync).
 """
@@ -30,12 +31,14 @@ def posthog() -> PostHogClient:
     return PostHogClient(settings.posthog_host, key, timeout_s=4, retries=2)
 
 
-icp_sync = IcpSync(IcpSyncs(settings.leads_table), posthog)
+icp_sync = IcpSync(
+    IcpSyncs(settings.leads_table), posthog, distinct_id=settings.posthog_distinct_id
+)
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    failed = icp_sync.sync(event["Records"])
+    failed = icp_sync.sync(event["Records"], context)  # bounded by the time left
     return {"batchItemFailures": [{"itemIdentifier": m} for m in failed]}
 
 

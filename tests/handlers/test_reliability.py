@@ -111,7 +111,8 @@ def test_a_naive_read_modify_write_counter_would_fail_this_test(table: Pools) ->
 # --- duplicates ---------------------------------------------------------------------------------
 @pytest.fixture
 def zendesk(httpserver: HTTPServer) -> Counter[str]:
-    """A Zendesk stand-in that honours Idempotency-Key; counts tickets per key."""
+    """A Zendesk stand-in that honours Idempotency-Key; counts tickets per key (the submission
+    id, also the ticket's external_id, which the lookup before each create asks for)."""
     created: Counter[str] = Counter()
 
     def create(request: Request) -> Response:
@@ -119,7 +120,12 @@ def zendesk(httpserver: HTTPServer) -> Counter[str]:
         created[key] += 0 if key in created else 1
         return Response(json.dumps({"ticket": {"id": 7}}), 201, content_type="application/json")
 
+    def find(request: Request) -> Response:
+        found = [{"id": 7}] if request.args["external_id"] in created else []
+        return Response(json.dumps({"tickets": found}), 200, content_type="application/json")
+
     httpserver.expect_request("/api/v2/tickets.json", method="POST").respond_with_handler(create)
+    httpserver.expect_request("/api/v2/tickets.json", method="GET").respond_with_handler(find)
     return created
 
 

@@ -576,6 +576,9 @@ def test_invoke_answers_every_sample_event(
 ) -> None:
     """Each event against a fresh moto stack; vendors are a local stand-in."""
     monkeypatch.setenv("LEADOPS_LOCAL_SECRET_WebhookSecret", WEBHOOK_SECRET)
+    httpserver.expect_request("/api/v2/tickets.json", method="GET").respond_with_json(
+        {"tickets": []}
+    )
     httpserver.expect_request("/api/v2/tickets.json", method="POST").respond_with_json(
         {"ticket": {"id": 1}}, status=201
     )

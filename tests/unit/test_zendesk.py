@@ -14,7 +14,6 @@ from pydantic import ValidationError
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from leadops.adapters import vendor_http
 from leadops.adapters.zendesk import ZendeskClient, ZendeskError, ZendeskSettings
 from leadops.tickets import NO_MESSAGE, SupportTicket
 
@@ -79,16 +78,43 @@ def test_429_waits_for_retry_after_then_creates_one_ticket(httpserver: HTTPServe
     assert {request.headers["Idempotency-Key"] for request, _ in httpserver.log} == {"sub-1"}
 
 
-def test_a_huge_retry_after_is_capped(
-    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(vendor_http, "RETRY_AFTER_CAP_S", 0.05)
-    limited = Response(status=429, headers={"Retry-After": "3600"})
-    httpserver.expect_ordered_request(TICKETS, method="POST").respond_with_response(limited)
-    httpserver.expect_ordered_request(TICKETS, method="POST").respond_with_json(created(7), 201)
+def test_a_long_retry_after_is_not_slept_but_failed_as_retryable(httpserver: HTTPServer) -> None:
+    """Zendesk asking for 120 s: the Lambda does not sleep it (five records would be 300 s
+    against a 60 s timeout); the record fails retryable and SQS waits its visibility timeout."""
+    limited = Response(status=429, headers={"Retry-After": "120"})
+    httpserver.expect_request(TICKETS, method="POST").respond_with_response(limited)
     started = time.monotonic()
+    with pytest.raises(ZendeskError) as raised:
+        client_for(httpserver).create_ticket(TICKET, "sub-1")
+    assert time.monotonic() - started < 2.0  # not 120 s, nor the old cap of 30 s
+    assert (raised.value.status, raised.value.retryable) == (429, True)
+    assert len(httpserver.log) == 1
+
+
+def test_a_short_retry_after_past_the_deadline_is_not_slept(httpserver: HTTPServer) -> None:
+    limited = Response(status=503, headers={"Retry-After": "3"})
+    httpserver.expect_request(TICKETS, method="POST").respond_with_response(limited)
+    started = time.monotonic()
+    with pytest.raises(ZendeskError) as raised:
+        client_for(httpserver).create_ticket(TICKET, "sub-1", deadline=started + 1.0)
+    assert time.monotonic() - started < 1.0
+    assert (raised.value.status, raised.value.retryable) == (503, True)
+    assert len(httpserver.log) == 1
+
+
+def test_408_is_retried(httpserver: HTTPServer) -> None:
+    httpserver.expect_ordered_request(TICKETS, method="POST").respond_with_data("", status=408)
+    httpserver.expect_ordered_request(TICKETS, method="POST").respond_with_json(created(7), 201)
     assert client_for(httpserver).create_ticket(TICKET, "sub-1") == 7
-    assert 0.05 <= time.monotonic() - started < 1.0
+    assert [response.status_code for _, response in httpserver.log] == [408, 201]
+
+
+def test_no_time_left_makes_no_request(httpserver: HTTPServer) -> None:
+    httpserver.expect_request(TICKETS, method="GET").respond_with_json({"tickets": []})
+    with pytest.raises(ZendeskError) as raised:
+        client_for(httpserver).find_ticket("sub-1", deadline=time.monotonic() + 0.01)
+    assert (raised.value.status, raised.value.retryable) == (None, True)
+    assert httpserver.log == []
 
 
 def test_a_malformed_retry_after_falls_back_to_backoff(httpserver: HTTPServer) -> None:
@@ -169,6 +195,21 @@ def test_a_timeout_is_retried_then_raised_as_retryable(
     assert (raised.value.status, raised.value.retryable) == (None, True)
     assert time.monotonic() - started < 1.5
     assert "ReadTimeoutError" in str(raised.value)
+
+
+def test_a_deadline_shortens_the_attempts_and_ends_the_retries(
+    slow_server: tuple[HTTPServer, threading.Event],
+) -> None:
+    """A Zendesk that hangs, 5 s a try and 4 retries (25 s and more without a deadline): the
+    call ends by its deadline, 0.6 s away, as a retryable failure."""
+    server, _ = slow_server
+    started = time.monotonic()
+    with pytest.raises(ZendeskError) as raised:
+        client_for(server, timeout_s=5, retries=4).create_ticket(
+            TICKET, "sub-1", deadline=started + 0.6
+        )
+    assert time.monotonic() - started < 1.5
+    assert (raised.value.status, raised.value.retryable) == (None, True)
 
 
 def test_a_refused_connection_is_retryable() -> None:

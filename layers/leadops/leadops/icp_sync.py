@@ -1,36 +1,58 @@
-"""What the ICP sync sends PostHog: one ``$set`` of ``icp_score`` / ``icp_tier`` per email, and
-only when it differs from what PostHog was last sent (leadops.services.icp_sync runs it)."""
+"""What the ICP sync sends PostHog: one ``$set`` of ``icp_score`` / ``icp_tier`` per PostHog
+person, and only when it differs from what PostHog was last sent (leadops.services.icp_sync
+runs it).
+
+Which PostHog person a lead is: its ``distinct_id``. ``email`` (the default) uses the lead's
+email; ``form_field`` uses the ``posthog_distinct_id`` the form sent (the visitor's PostHog id,
+read from posthog-js), falling back to the email when the form did not send one."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 _NAMESPACE = uuid.UUID("5f0c6b8e-3d1c-4e0a-9b7a-2b1d2c3e4f50")
+
+DistinctIdSource = Literal["email", "form_field"]
+
+
+@dataclass(frozen=True, slots=True)
+class IcpPerson:
+    """A lead as PostHog may know it: its email, and the PostHog id its form sent, if any."""
+
+    email: str
+    posthog_distinct_id: str | None = None
+
+    def distinct_id(self, source: DistinctIdSource) -> str:
+        if source == "form_field" and self.posthog_distinct_id:
+            return self.posthog_distinct_id
+        return self.email
 
 
 @dataclass(frozen=True, slots=True)
 class IcpUpdate:
-    email: str
+    distinct_id: str
     icp_score: int
     icp_tier: str
     rulebook_version: str
 
     @property
     def event_uuid(self) -> str:
-        """The same for the same values: PostHog drops a retried duplicate."""
-        key = f"{self.email}|{self.icp_score}|{self.icp_tier}|{self.rulebook_version}"
+        """The same for the same values. PostHog may drop a retried duplicate by it, but does
+        not promise to ("deduping based on event UUID is not guaranteed"); a duplicate ``$set``
+        of the same values leaves the person as it was either way."""
+        key = f"{self.distinct_id}|{self.icp_score}|{self.icp_tier}|{self.rulebook_version}"
         return str(uuid.uuid5(_NAMESPACE, key))
 
 
 def updates_to_send(
     wanted: dict[str, IcpUpdate], already_sent: dict[str, dict[str, Any]]
 ) -> list[IcpUpdate]:
-    """Updates whose score or tier differs from what PostHog was last sent for that email."""
+    """Updates whose score or tier differs from what PostHog was last sent for that person."""
     return [
         update
-        for email, update in wanted.items()
-        if (already_sent.get(email) or {}).get("icp_score") != update.icp_score
-        or (already_sent.get(email) or {}).get("icp_tier") != update.icp_tier
+        for distinct_id, update in wanted.items()
+        if (already_sent.get(distinct_id) or {}).get("icp_score") != update.icp_score
+        or (already_sent.get(distinct_id) or {}).get("icp_tier") != update.icp_tier
     ]

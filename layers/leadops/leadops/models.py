@@ -90,6 +90,9 @@ class LeadInput(_Input):
     message: LongText | None = None
     source: Text | None = None
     honeypot: LongText | None = None
+    # The visitor's PostHog distinct id (posthog-js ``get_distinct_id()``), for the ICP sync
+    # when POSTHOG_DISTINCT_ID is ``form_field``; kept in the stored submission, never scored.
+    posthog_distinct_id: Text | None = None
     company: CompanyInput = Field(default_factory=CompanyInput)
 
 

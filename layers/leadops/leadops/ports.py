@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from leadops.account import AccountRecord, ScanPage
 from leadops.assignment import Pool, Rep, RepRole
 from leadops.classification import Label
-from leadops.icp_sync import IcpUpdate
+from leadops.icp_sync import IcpPerson, IcpUpdate
 from leadops.lead_record import Intake, LeadRecord, StoredLead
 from leadops.models import LeadInput
 from leadops.rules import Rules
@@ -281,24 +281,37 @@ class SecondOpinion(Protocol):
 
 
 # --- workers: support tickets, the ICP sync, the account import ------------------------------
-class TicketDesk(Protocol):
-    """Where support tickets are filed (Zendesk); raises ``leadops.errors.VendorError``."""
+class RemainingTime(Protocol):
+    """The Lambda context, as far as a worker's budget goes."""
 
-    def create_ticket(self, ticket: SupportTicket, idempotency_key: str) -> int: ...
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+class TicketDesk(Protocol):
+    """Where support tickets are filed (Zendesk); raises ``leadops.errors.VendorError``.
+    ``deadline`` (a ``time.monotonic()`` instant) bounds each call, retries included."""
+
+    def find_ticket(self, external_id: str, deadline: float | None = None) -> int | None: ...
+
+    def create_ticket(
+        self, ticket: SupportTicket, idempotency_key: str, deadline: float | None = None
+    ) -> int: ...
 
 
 class IcpSender(Protocol):
-    """PostHog: one batched request; raises ``leadops.errors.VendorError``."""
+    """PostHog: one batched request, bounded by ``deadline``; raises
+    ``leadops.errors.VendorError``."""
 
-    def send(self, updates: Iterable[IcpUpdate]) -> int: ...
+    def send(self, updates: Iterable[IcpUpdate], deadline: float | None = None) -> int: ...
 
 
 class IcpLedger(Protocol):
-    """The leads' emails, and what PostHog was last sent for each email."""
+    """Who the leads are (email, PostHog id from the form), and what PostHog was last sent for
+    each PostHog person (by distinct id)."""
 
-    def emails_and_last_sync(
-        self, lead_ids: list[str]
-    ) -> tuple[dict[str, str], dict[str, dict[str, Any]]]: ...
+    def people(self, lead_ids: list[str]) -> dict[str, IcpPerson]: ...
+
+    def last_sync(self, distinct_ids: list[str]) -> dict[str, dict[str, Any]]: ...
 
     def remember_sync(self, sent: dict[str, tuple[int, str]], at: datetime) -> None: ...
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated, Self, TypeVar
+from typing import Annotated, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from pydantic_core import InitErrorDetails
@@ -139,3 +139,6 @@ class PostHogSyncSettings(FunctionSettings):
     leads_table: Name
     posthog_host: Name
     posthog_key_secret_arn: Name
+    # Which PostHog person a lead is: its email, or the form's posthog_distinct_id (the email
+    # when the form sent none). leadops.icp_sync.IcpPerson.
+    posthog_distinct_id: Literal["email", "form_field"] = "email"

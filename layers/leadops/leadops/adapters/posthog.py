@@ -2,12 +2,12 @@
 PostHog as the `icp_score` person property").
 
 Every ``lead.qualified`` event on the bus reaches the ICP-sync queue (an EventBridge rule); the
-worker looks up each lead's email, skips those whose score and tier PostHog already has, sends
+worker looks up each lead, skips the people whose score and tier PostHog already has, sends
 the rest in ONE request to PostHog's batch capture API as ``$set`` events, then remembers what
 it sent. Plain HTTP rather than the PostHog SDK: the SDK queues in a background thread, which
 loses events when a Lambda is frozen between invocations. Each event's ``uuid`` is derived from
-the email and the values, so a retried batch is de-duplicated by PostHog. Emails never reach
-the logs."""
+the person and the values; PostHog does not promise to drop a duplicate by it, but a repeated
+``$set`` of the same values changes nothing. Emails and distinct ids never reach the logs."""
 
 from __future__ import annotations
 
@@ -45,13 +45,19 @@ class PostHogClient:
     def __repr__(self) -> str:  # never show the key
         return f"PostHogClient({self.host!r})"
 
-    def send(self, updates: Iterable[IcpUpdate], now: datetime | None = None) -> int:
-        """One batch request setting ``icp_score`` and ``icp_tier``; returns the events sent."""
+    def send(
+        self,
+        updates: Iterable[IcpUpdate],
+        deadline: float | None = None,
+        now: datetime | None = None,
+    ) -> int:
+        """One batch request setting ``icp_score`` and ``icp_tier``; returns the events sent.
+        ``deadline`` (``time.monotonic()``) bounds the attempts, as in ``JsonPoster``."""
         at = (now or datetime.now(UTC)).isoformat()
         batch = [
             {
                 "event": "$set",
-                "distinct_id": update.email,
+                "distinct_id": update.distinct_id,
                 "uuid": update.event_uuid,
                 "timestamp": at,
                 "properties": {
@@ -64,7 +70,7 @@ class PostHogClient:
             return 0
         try:
             status, _ = self._poster.post(
-                f"{self.host}/batch/", {"api_key": self._key, "batch": batch}, {}
+                f"{self.host}/batch/", {"api_key": self._key, "batch": batch}, {}, deadline
             )
         except VendorUnreachable as exc:
             raise PostHogError(f"posthog {exc}", None, True) from None

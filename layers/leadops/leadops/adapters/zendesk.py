@@ -70,17 +70,20 @@ class ZendeskClient:
     def __repr__(self) -> str:  # never show the credentials
         return f"ZendeskClient({self.base_url!r})"
 
-    def create_ticket(self, ticket: SupportTicket, idempotency_key: str) -> int:
-        """Create the ticket; the id of the created (or, on a replayed key, the same) ticket."""
+    def create_ticket(
+        self, ticket: SupportTicket, idempotency_key: str, deadline: float | None = None
+    ) -> int:
+        """Create the ticket; the id of the created (or, on a replayed key, the same) ticket.
+        ``deadline`` (``time.monotonic()``) bounds the attempts, as in ``JsonPoster``."""
         url = f"{self.base_url}/api/v2/tickets.json"
         headers = {**self._headers, "Idempotency-Key": idempotency_key}
         try:
-            status, data = self._poster.post(url, ticket.as_zendesk(), headers)
+            status, data = self._poster.post(url, ticket.as_zendesk(), headers, deadline)
         except VendorUnreachable as exc:
             raise ZendeskError(f"zendesk {exc}", None, True) from None
         return _ticket_id(status, data)
 
-    def find_ticket(self, external_id: str) -> int | None:
+    def find_ticket(self, external_id: str, deadline: float | None = None) -> int | None:
         """The id of a ticket already filed with this ``external_id``, if any.
 
         Zendesk's idempotency keys expire (after two hours), so a message redriven from the DLQ
@@ -90,7 +93,9 @@ class ZendeskClient:
         (lowest id) is the one."""
         url = f"{self.base_url}/api/v2/tickets.json"
         try:
-            status, data = self._poster.get(url, {"external_id": external_id}, self._headers)
+            status, data = self._poster.get(
+                url, {"external_id": external_id}, self._headers, deadline
+            )
         except VendorUnreachable as exc:
             raise ZendeskError(f"zendesk {exc}", None, True) from None
         answer = _answer(data)

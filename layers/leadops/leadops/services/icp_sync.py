@@ -1,26 +1,45 @@
 """Sync ICP scores to PostHog: a batch of ``lead.qualified`` messages becomes ONE PostHog
 request (only the scores PostHog does not have yet); what was sent is remembered.
 
-Returns the message ids that failed: an unreadable message alone, or every message when the
-PostHog request fails after its retries, so SQS delivers them again and, past
-maxReceiveCount, to the DLQ: nothing is lost. Emails never reach the logs.
+Returns the message ids that failed. A message that is not a readable ``lead.qualified`` event
+(no JSON, a null ``icp_score``) fails alone; one lead delivered twice in a batch (SQS and
+EventBridge both deliver at least once) is one update and two successes. When the PostHog
+request fails (after its retries, or because the invocation's budget is spent: the request
+ends ``margin_s`` before the Lambda timeout) every readable message fails, so SQS delivers
+them again and, past maxReceiveCount, to the DLQ: nothing is lost. Emails and PostHog ids
+never reach the logs.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
+from pydantic import BaseModel, StringConstraints, ValidationError
 
 from leadops.errors import VendorError
-from leadops.icp_sync import IcpUpdate, updates_to_send
-from leadops.ports import IcpLedger, IcpSender
+from leadops.icp_sync import DistinctIdSource, IcpUpdate, updates_to_send
+from leadops.ports import IcpLedger, IcpSender, RemainingTime
+from leadops.services.queue_records import deadline_of
 
 logger = Logger(child=True)
-_FIELDS = ("lead_id", "icp_score", "icp_tier", "rulebook_version")
+MARGIN_S = 3.0  # after the PostHog request: remember what was sent (BatchWriteItem), answer
+_Id = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class Qualified(BaseModel):
+    """The fields of a ``lead.qualified`` event's detail the sync reads."""
+
+    lead_id: _Id
+    icp_score: int
+    icp_tier: _Id
+    rulebook_version: _Id
+
+
+class _Event(BaseModel):
+    detail: Qualified
 
 
 class IcpSync:
@@ -29,32 +48,32 @@ class IcpSync:
         ledger: IcpLedger,
         posthog: Callable[[], IcpSender],
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        distinct_id: DistinctIdSource = "email",
+        margin_s: float = MARGIN_S,
     ) -> None:
         self.ledger = ledger
         self.posthog = posthog  # called per batch: the key may have been rotated
         self.clock = clock
+        self.distinct_id = distinct_id
+        self.margin_s = margin_s
 
-    def sync(self, records: Iterable[dict[str, Any]]) -> list[str]:
+    def sync(
+        self, records: Iterable[dict[str, Any]], lambda_context: RemainingTime | None = None
+    ) -> list[str]:
         """The ids of the messages that failed (SQS records: ``messageId``, ``body``)."""
+        deadline = deadline_of(lambda_context, self.margin_s)
         wanted, failed = _read(records)
-        emails, synced = self.ledger.emails_and_last_sync([d["lead_id"] for d in wanted.values()])
-        updates = {  # newest last: one update per email
-            emails[d["lead_id"]]: IcpUpdate(
-                emails[d["lead_id"]], int(d["icp_score"]), d["icp_tier"], d["rulebook_version"]
-            )
-            for d in wanted.values()
-            if d["lead_id"] in emails
-        }
-        to_send = updates_to_send(updates, synced)
+        updates = self._updates(wanted.values())
+        to_send = updates_to_send(updates, self.ledger.last_sync(list(updates)))
         try:
-            sent = self.posthog().send(to_send)
+            sent = self.posthog().send(to_send, deadline)
         except VendorError as error:
             logger.warning(
                 "PostHog sync failed", extra={"status": error.status, "retryable": error.retryable}
             )
             return [*failed, *wanted]
         self.ledger.remember_sync(
-            {u.email: (u.icp_score, u.icp_tier) for u in to_send}, self.clock()
+            {u.distinct_id: (u.icp_score, u.icp_tier) for u in to_send}, self.clock()
         )
         logger.info(
             "ICP scores synced",
@@ -62,16 +81,30 @@ class IcpSync:
         )
         return failed
 
+    def _updates(self, messages: Iterable[Qualified]) -> dict[str, IcpUpdate]:
+        """One update per PostHog person (the last message's, in batch order); a lead no longer
+        stored has no one to update."""
+        messages = list(messages)
+        people = self.ledger.people(list(dict.fromkeys(m.lead_id for m in messages)))
+        updates: dict[str, IcpUpdate] = {}
+        for message in messages:
+            person = people.get(message.lead_id)
+            if person is not None:
+                distinct_id = person.distinct_id(self.distinct_id)
+                updates[distinct_id] = IcpUpdate(
+                    distinct_id, message.icp_score, message.icp_tier, message.rulebook_version
+                )
+        return updates
 
-def _read(records: Iterable[dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], list[str]]:
+
+def _read(records: Iterable[dict[str, Any]]) -> tuple[dict[str, Qualified], list[str]]:
     """(message id -> the event's ICP fields, the ids of unreadable messages)."""
-    wanted: dict[str, dict[str, Any]] = {}
+    wanted: dict[str, Qualified] = {}
     failed: list[str] = []
     for record in records:
         try:
-            detail = json.loads(record["body"])["detail"]
-            wanted[record["messageId"]] = {k: detail[k] for k in _FIELDS}
-        except (ValueError, KeyError, TypeError):
+            wanted[record["messageId"]] = _Event.model_validate_json(record["body"]).detail
+        except (ValidationError, KeyError, TypeError):
             logger.error("unreadable ICP sync message", extra={"message_id": record["messageId"]})
             failed.append(record["messageId"])
     return wanted, failed

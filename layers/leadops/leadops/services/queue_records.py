@@ -9,6 +9,7 @@ PII). A batch where every record fails raises, as Powertools does, so nothing is
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from aws_lambda_powertools.utilities.parser.models import (
 )
 from pydantic import BaseModel, ConfigDict, Field, Json, ValidationError
 
+from leadops.ports import RemainingTime
 from leadops.services.sweep import SweepTask
 
 logger = Logger(child=True)
@@ -69,6 +71,14 @@ class RecordProcessor(BatchProcessor):
                        "types": [p["type"] for p in problems]},
             )  # fmt: skip
         return super().failure_handler(record, exception)
+
+
+def deadline_of(context: RemainingTime | None, margin_s: float) -> float | None:
+    """The ``time.monotonic()`` instant a worker must be done by: ``margin_s`` before Lambda
+    would stop it (time left to answer, and to log). None without a context (no budget)."""
+    if context is None:
+        return None
+    return time.monotonic() + context.get_remaining_time_in_millis() / 1000 - margin_s
 
 
 def _field(location: tuple[int | str, ...]) -> str:

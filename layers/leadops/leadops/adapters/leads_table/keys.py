@@ -68,11 +68,12 @@ def pool_at(pool_pk: str) -> Key:
     return Key(pool_pk, Kind.POOL)
 
 
-def icp_sync(email: str) -> Key:
-    return Key(f"ICPSYNC#{email}", Kind.ICP_SYNC)
+def icp_sync(distinct_id: str) -> Key:
+    """What PostHog was last sent for one person (its distinct id: the email by default)."""
+    return Key(f"ICPSYNC#{distinct_id}", Kind.ICP_SYNC)
 
 
-def email_of_icp_sync(item: dict[str, Any]) -> str:
+def distinct_id_of_icp_sync(item: dict[str, Any]) -> str:
     return str(item["pk"]).removeprefix("ICPSYNC#")
 
 
