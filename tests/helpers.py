@@ -6,6 +6,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,13 @@ def item_of(card: ScoreCard, metric: str) -> ScoreItem:
     return item
 
 
+@cache
+def _routes() -> list[Route]:
+    """template.yaml's routes, parsed once per test session (the hostile-body tests build
+    thousands of events)."""
+    return SamTemplate.load(TEMPLATE).routes()
+
+
 def http_event(
     method: str,
     path: str,
@@ -44,8 +52,7 @@ def http_event(
 ) -> dict[str, Any]:
     """The payload v2.0 event API Gateway would send for this request to template.yaml's API
     (built by the local runner's own code, so tests and `make run` see the same events)."""
-    routes = SamTemplate.load(TEMPLATE).routes()
-    match = match_route(routes, method, path) or Match(Route(method, path, "none", True), {})
+    match = match_route(_routes(), method, path) or Match(Route(method, path, "none", True), {})
     all_headers = {"content-type": "application/json", **(headers or {})}
     event = build_event(match, method, path, query, list(all_headers.items()), body.encode())
     if is_base64:
