@@ -111,17 +111,17 @@ def floor_scores(lead: NormalisedLead) -> tuple[int, int]:
     e, r, c = lead.employees, lead.annual_revenue, lead.country
     s = 0
     if e is not None:
-        s += 20 if e > 1000 else 10 if e >= 11 else 0
+        s += 20 if e >= 1000 else 10 if e >= 11 else 0
     if r is not None:
-        s += 20 if r > 1e8 else 10 if r > 1e7 else 5 if r >= 1e6 else 0
+        s += 20 if r >= 1e8 else 10 if r >= 1e7 else 5 if r >= 1e6 else 0
     s += _LEAD_ROLE.get(lead.role or "", 0)
     s += 10 if lead.sub_role in _SUB or lead.sub_role == "founder_ceo" else 0
     s += 10 if c in _TIER10 else 5 if c in _TIER5 else 0
     i = 0
     if e is not None:
-        i += 6 if 15 <= e <= 500 else 3 if 500 < e <= 1000 else 0
+        i += 6 if 15 <= e < 500 else 3 if 500 <= e < 1000 else 0
     if r is not None:
-        i += 6 if 1e6 <= r <= 5e7 else 3 if 5e7 < r <= 1e8 else 0
+        i += 6 if 1e6 <= r < 5e7 else 3 if 5e7 <= r <= 1e8 else 0
     i += 6 if lead.role == "product" and lead.has_github else _ICP_ROLE.get(lead.role or "", 0)
     i += 3 if lead.company_type == "private" else 0
     y = lead.founded_year
