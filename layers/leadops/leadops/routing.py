@@ -114,9 +114,10 @@ def months_after(day: date, months: int) -> date:
     return date(year, month + 1, min(day.day, last))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Context:
-    """One account's facts as the rules read them."""
+    """One account's facts as the rules read them (built once per account on the sweep's hot
+    path: positional, no frozen-dataclass set-up)."""
 
     account: AccountSnapshot
     country: str | None  # the snapshot's country as an ISO 3166 alpha-2 code (or None)
@@ -124,6 +125,9 @@ class _Context:
     campaign_teams: frozenset[Team]
     segments: frozenset[str]
     icp_high: bool
+
+
+_NONE: frozenset[Any] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,23 +384,29 @@ class Router:
     ) -> RoutingDecision:
         """``country``: the snapshot's country as an ISO code (``Normaliser.country``)."""
         recent = [s for s in signals if s.at >= self._signals_since]
+        kinds = frozenset(s.type for s in recent)
         context = _Context(
-            account=account,
-            country=country,
-            signals=frozenset(s.type for s in recent),
-            campaign_teams=frozenset(
-                team
-                for s in recent
-                if s.type is SignalType.CAMPAIGN and (team := self._campaign_team(s)) is not None
-            ),
-            segments=frozenset(segment.casefold() for segment in account.segments),
-            icp_high=icp_high,
+            account,
+            country,
+            kinds,
+            self._campaign_teams(recent) if SignalType.CAMPAIGN in kinds else _NONE,
+            frozenset(segment.casefold() for segment in account.segments)
+            if account.segments
+            else _NONE,
+            icp_high,
         )
         for rule_id, team, rule in RULES:
             said = rule(context, self._limits)
             if said is not None:
                 return RoutingDecision(team, rule_id, (f"{rule_id} -> {team.value}: {said}",))
         return RoutingDecision(None, None, ("no routing rule matched",))
+
+    def _campaign_teams(self, recent: list[Signal]) -> frozenset[Team]:
+        return frozenset(
+            team
+            for s in recent
+            if s.type is SignalType.CAMPAIGN and (team := self._campaign_team(s)) is not None
+        )
 
     def _campaign_team(self, signal: Signal) -> Team | None:
         """The signal's own team, else the campaign registry's for its name."""
