@@ -10,10 +10,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
+from leadops.account import AccountRecord, ScanPage
 from leadops.errors import Conflict
 from leadops.lead_record import StoredLead
 from leadops.ports import StoredRulebook
-from leadops.routing import AccountSnapshot
 from leadops.rules import Rules
 
 
@@ -135,31 +135,21 @@ class MemoryLeads:
 
 
 @dataclass
-class Account:
-    """StoredAccount."""
-
-    account_id: str
-    snapshot: AccountSnapshot | None = None
-    signals: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class Page:
-    records: list[Account]
-    next_key: dict[str, Any] | None
-
-
-@dataclass
 class MemoryAccounts:
-    """AccountPages: one segment, ``page_size`` accounts a page."""
+    """AccountScan: one segment, ``page_size`` accounts a page."""
 
-    accounts: list[Account] = field(default_factory=list)
+    accounts: list[AccountRecord] = field(default_factory=list)
     page_size: int = 1
 
     def scan_segment(
-        self, segment: int, total_segments: int, start_key: dict[str, Any] | None
-    ) -> Page:
+        self,
+        segment: int,
+        total_segments: int,
+        start_key: dict[str, Any] | None,
+        page_size: int = 500,
+    ) -> ScanPage:
         assert (segment, total_segments) == (0, 1)
         start = start_key["at"] if start_key else 0
         end = start + self.page_size
-        return Page(self.accounts[start:end], {"at": end} if end < len(self.accounts) else None)
+        more = {"at": end} if end < len(self.accounts) else None
+        return ScanPage(self.accounts[start:end], more, read_calls=1)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from leadops.account import AccountRecord
 from leadops.backtest import lead_decision
 from leadops.errors import Conflict, Invalid, NotFound
 from leadops.lead_record import Deal, LeadRecord, StoredLead
@@ -23,7 +24,6 @@ from leadops.services.rule_reports import ReportQuery, RuleReports
 from leadops.services.rulebook_versions import RulebookVersions
 from tests.helpers import SALES, candidate
 from tests.unit.rulebook_fakes import (
-    Account,
     FixedRules,
     MemoryAccounts,
     MemoryLeads,
@@ -224,7 +224,7 @@ def history() -> tuple[MemoryLeads, MemoryAccounts]:
     )
     big_fish = AccountSnapshot(account_id="bigfish", employees=5000, first_signup_at=TODAY)
     small = AccountSnapshot(account_id="small", employees=5)
-    accounts = MemoryAccounts([Account("bigfish", big_fish), Account("small", small)])
+    accounts = MemoryAccounts([AccountRecord("bigfish", big_fish), AccountRecord("small", small)])
     return leads, accounts
 
 

@@ -135,37 +135,6 @@ class LeadPages(Protocol):
         ...
 
 
-class StoredAccount(Protocol):
-    """What a dry run routes of a stored account."""
-
-    @property
-    def account_id(self) -> str: ...
-
-    @property
-    def snapshot(self) -> AccountSnapshot | None: ...
-
-    @property
-    def signals(self) -> list[dict[str, Any]]: ...
-
-
-class AccountPage(Protocol):
-    @property
-    def records(self) -> Sequence[StoredAccount]: ...
-
-    @property
-    def next_key(self) -> dict[str, Any] | None:
-        """Where the next page starts; None after the last."""
-        ...
-
-
-class AccountPages(Protocol):
-    """Stored accounts a page at a time (one segment of a parallel scan)."""
-
-    def scan_segment(
-        self, segment: int, total_segments: int, start_key: dict[str, Any] | None
-    ) -> AccountPage: ...
-
-
 # --- accounts (routing) ---------------------------------------------------------------------
 class RoutingWrites(Protocol):
     """Where accounts' routing documents are written."""
@@ -189,9 +158,9 @@ class AccountStore(RoutingWrites, Protocol):
         ...
 
 
-class AccountSegments(RoutingWrites, Protocol):
-    """Accounts a parallel-scan segment at a time, a page of whole accounts per call (the
-    routing sweep, the dry run)."""
+class AccountScan(Protocol):
+    """Accounts a parallel-scan segment at a time, a page of whole accounts per call (the dry
+    run reads; the sweep also writes, below)."""
 
     def scan_segment(
         self,
@@ -200,6 +169,10 @@ class AccountSegments(RoutingWrites, Protocol):
         start_key: dict[str, Any] | None,
         page_size: int = 500,
     ) -> ScanPage: ...
+
+
+class AccountSegments(AccountScan, RoutingWrites, Protocol):
+    """The routing sweep's accounts: scanned a segment at a time, routings written back."""
 
 
 # --- leads: the demo-request webhook and the leads API -----------------------------------------

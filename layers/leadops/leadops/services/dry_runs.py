@@ -30,7 +30,7 @@ from leadops.backtest import (
 )
 from leadops.errors import Invalid, NotFound
 from leadops.models import LeadInput
-from leadops.ports import AccountPages, DryRunJobs, LeadPages, RulebookSource, TaskQueue
+from leadops.ports import AccountScan, DryRunJobs, LeadPages, RulebookSource, TaskQueue
 from leadops.routing import AccountSnapshot
 from leadops.rulebook import Rulebook
 from leadops.rules import Rules
@@ -148,7 +148,7 @@ class DryRuns:
         jobs: DryRunJobs,
         continuations: TaskQueue,
         leads: LeadPages,
-        accounts: AccountPages,
+        accounts: AccountScan,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sync_budget_ms: int = 20_000,
     ) -> None:
@@ -252,9 +252,8 @@ class DryRuns:
     ) -> None:
         cursor = job.cursor
         page = self.accounts.scan_segment(0, 1, cursor.key)
-        for stored in page.records:
-            record = AccountRecord(stored.account_id, stored.snapshot, stored.signals)
-            job.tally.add_account(stored.account_id, account_decisions(record, *routings))
+        for record in page.records:
+            job.tally.add_account(record.account_id, account_decisions(record, *routings))
         cursor.key = page.next_key
         if cursor.key is None:
             cursor.phase = "done"
