@@ -83,6 +83,9 @@ REP = {
     "weight": 2,
     "active": True,
     "booking_url": "https://cal.example.com/grace",
+    "salesforce_user_id": "0055e000003AbCdAAK",
+    "hubspot_owner_id": "41629779",
+    "slack_user_id": "U024BE7LH",
 }
 
 
@@ -94,6 +97,9 @@ REP = {
         ({"booking_url": "not a url"}, "booking_url"),
         ({"territory": "emea"}, "territory"),
         ({"email": "nope"}, "email"),
+        ({"salesforce_user_id": "00Q5e000001abcd"}, "salesforce_user_id"),  # a Lead id, not a User
+        ({"hubspot_owner_id": "owner-7"}, "hubspot_owner_id"),
+        ({"slack_user_id": "#sales"}, "slack_user_id"),
     ],
 )
 def test_bad_rep_values_are_422(api: FunctionUnderTest, change: dict[str, Any], field: str) -> None:

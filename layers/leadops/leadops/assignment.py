@@ -33,6 +33,12 @@ class RepFields(BaseModel):
     weight: int = Field(gt=0, le=1000)
     active: bool = True
     booking_url: HttpUrl | None = None
+    # Where this rep is in the destinations (issue 14): the CRM owner and the Slack user.
+    salesforce_user_id: (
+        Annotated[str, StringConstraints(pattern=r"^005[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$")] | None
+    ) = None
+    hubspot_owner_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")] | None = None
+    slack_user_id: Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,20}$")] | None = None
 
 
 class Rep(RepFields):
