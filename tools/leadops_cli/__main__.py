@@ -4,6 +4,9 @@ By default it talks to the local runner (`make run`, http://127.0.0.1:3000, no a
 --url https://<id>.execute-api.<region>.amazonaws.com (or LEADOPS_URL) every request is signed
 with SigV4 using your AWS credentials (--profile, AWS_PROFILE, env, SSO, ...).
 
+`leadops dlq list|redrive <destination> --stack NAME` reads the stack's queues with your AWS
+credentials instead (CloudFormation outputs, SQS).
+
 Global options (--url, --region, --profile, --json) go before or after the command.
 Exit codes: 0 done, 1 the API or the connection failed, 2 bad arguments or input files.
 """
@@ -232,6 +235,38 @@ def _poll(ctx: Context, answer: dict[str, Any]) -> Any:
     return current
 
 
+def _dlq(ctx: Context) -> tuple[Any, Any]:
+    from leadops_cli import dlq
+
+    sqs, cloudformation = dlq.clients(ctx.args.region, ctx.args.profile)
+    stack = ctx.args.stack or os.environ.get(dlq.STACK_ENV)
+    return sqs, dlq.resolve(ctx.args.destination, stack, sqs, cloudformation)
+
+
+def cmd_dlq_list(ctx: Context) -> int:
+    from leadops_cli import dlq
+
+    sqs, queues = _dlq(ctx)
+    rows = dlq.parked(sqs, queues)
+    answer = {"destination": queues.destination, "queue": queues.dlq_url, "messages": rows}
+    return ctx.show(answer, render.parked)
+
+
+def cmd_dlq_redrive(ctx: Context) -> int:
+    from leadops_cli import dlq
+
+    sqs, queues = _dlq(ctx)
+
+    def report(progress: dlq.Progress) -> None:
+        ctx.err.print(Text(f"moved {progress.moved}, failed {progress.failed}", "dim"))
+
+    done = dlq.redrive(sqs, queues, report, ctx.args.limit)
+    answer = {"destination": queues.destination, "to": queues.source_url,
+              "moved": done.moved, "failed": done.failed}  # fmt: skip
+    ctx.show(answer, render.redriven)
+    return 1 if done.failed else 0
+
+
 def cmd_report_conversion(ctx: Context) -> int:
     params = {"by": ctx.args.by}
     params.update({k: v for k, v in (("from", ctx.args.date_from), ("to", ctx.args.date_to)) if v})
@@ -349,7 +384,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _window(conversion)
     conversion.add_argument("--plot", type=Path, metavar="FILE.png", help="write a bar chart")
+    _dlq_commands(commands)
     return parser
+
+
+def _dlq_commands(commands: Any) -> None:
+    from leadops_cli.dlq import DESTINATIONS, STACK_ENV
+
+    dead = commands.add_parser("dlq", help="what a destination's dead-letter queue holds")
+    actions = dead.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = _command(actions, "list", cmd_dlq_list, "the parked messages, as ids (no PII)")
+    again = _command(actions, "redrive", cmd_dlq_redrive, "send them back to be processed")
+    again.add_argument("--limit", type=int, metavar="N", help="move at most N messages")
+    for parser in (listing, again):
+        parser.add_argument("destination", help=f"one of: {', '.join(DESTINATIONS)}")
+        parser.add_argument("--stack", help=f"the stack's name (default: ${STACK_ENV})")
 
 
 def main(

@@ -341,3 +341,36 @@ def _vs(vs: Any) -> Text:
     if vs is None:
         return Text("")
     return Text(str(vs), VS_TARGET_STYLE.get(str(vs), ""))
+
+
+# --- dead-letter queues -----------------------------------------------------------------------
+def parked(console: Console, answer: dict[str, Any]) -> None:
+    from leadops_cli.dlq import age
+
+    rows = answer.get("messages") or []
+    console.print(Text(f"{answer.get('destination')} DLQ: {len(rows)} message(s) parked", "bold"))
+    if not rows:
+        return
+    table = Table(box=box.SIMPLE_HEAVY)
+    for column in ("message id", "age", "receives", "event", "event id", "lead id", "other ids"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        known = ("message_id", "age_s", "receive_count", "event", "event_id", "lead_id")
+        others = ", ".join(f"{k}={v}" for k, v in row.items() if k not in known)
+        table.add_row(
+            text(row.get("message_id")), Text(age(row.get("age_s"))), text(row.get("receive_count")),
+            text(row.get("event")), text(row.get("event_id")), text(row.get("lead_id")),
+            text(others or None),
+        )  # fmt: skip
+    console.print(table)
+
+
+def redriven(console: Console, answer: dict[str, Any]) -> None:
+    style = "bold red" if answer.get("failed") else "bold green"
+    console.print(
+        Text(
+            f"{answer.get('destination')}: {answer.get('moved')} message(s) sent back to "
+            f"{answer.get('to')}, {answer.get('failed')} failed (left in the DLQ)",
+            style,
+        )
+    )

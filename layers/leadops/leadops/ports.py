@@ -305,3 +305,28 @@ class ImportFiles(Protocol):
         ...
 
     def put_report(self, bucket: str, key: str, document: dict[str, Any]) -> None: ...
+
+
+# --- the Slack destination (issue 14) ----------------------------------------------------------
+class SlackPoster(Protocol):
+    """Slack's ``chat.postMessage``: the posted message's ``ts``; raises
+    ``leadops.errors.VendorError`` (bounded by ``deadline``)."""
+
+    def post_message(
+        self, channel: str, text: str, blocks: list[dict[str, Any]], deadline: float | None = None
+    ) -> str: ...
+
+
+class SlackLedger(Protocol):
+    """The lead and what was posted to Slack for it; a claim is a conditional write that only
+    one worker at a time wins (``leadops.adapters.leads_table.slack``)."""
+
+    def lead(self, lead_id: str) -> tuple[StoredLead, str | None]: ...
+
+    def rep(self, rep_id: str) -> Rep | None: ...
+
+    def claim(self, lead_id: str, token: str, now: datetime, until: datetime) -> bool: ...
+
+    def posted(self, lead_id: str, channel: str, ts: str, at: datetime) -> bool: ...
+
+    def release(self, lead_id: str, token: str) -> bool: ...

@@ -142,3 +142,11 @@ class PostHogSyncSettings(FunctionSettings):
     # Which PostHog person a lead is: its email, or the form's posthog_distinct_id (the email
     # when the form sent none). leadops.icp_sync.IcpPerson.
     posthog_distinct_id: Literal["email", "form_field"] = "email"
+
+
+# --- the Slack destination (issue 14) ----------------------------------------------------------
+class SlackNotifySettings(FunctionSettings):
+    leads_table: Name
+    slack_bot_token_secret_arn: Name
+    slack_channel: Name  # the channel for leads whose rep has no slack_user_id (or no rep)
+    slack_api_url: Name = "https://slack.com/api"
