@@ -17,8 +17,8 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadops.adapters import aws
-from leadops.adapters.leads_table.slack import SlackNotices
 from leadops.adapters import slack as slack_api
+from leadops.adapters.leads_table.slack import SlackNotices
 from leadops.services.queue_records import RecordProcessor
 from leadops.services.slack_notify import SlackNotifier, SlackRecord
 from leadops.settings import SlackNotifySettings

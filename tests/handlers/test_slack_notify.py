@@ -138,7 +138,9 @@ def test_a_qualified_lead_is_one_direct_message_to_its_rep(
     assert message["channel"] == REP_SLACK
     assert set(message) == {"channel", "text", "blocks"}
     assert "Ada Lovelace, CTO at Acme Analytics" in message["text"]
-    facts = {f["text"].split("\n")[0]: f["text"].split("\n")[1] for f in message["blocks"][1]["fields"]}
+    facts = {
+        f["text"].split("\n")[0]: f["text"].split("\n")[1] for f in message["blocks"][1]["fields"]
+    }
     assert facts["*Lead score*"] == f"{answer['lead_score']} / 70"
     assert facts["*ICP score*"] == f"{answer['icp_score']} / 24 ({answer['icp_tier']})"
     assert facts["*Outcome*"] == "Instant scheduler"

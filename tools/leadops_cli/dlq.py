@@ -49,9 +49,7 @@ class Queues:
     source_url: str
 
 
-def resolve(
-    destination: str, stack: str | None, sqs: Any, cloudformation: Any
-) -> Queues:
+def resolve(destination: str, stack: str | None, sqs: Any, cloudformation: Any) -> Queues:
     """The destination's DLQ and source queue in ``stack``; a clear error when the destination
     is unknown, the stack missing, or the destination not deployed in it."""
     if destination not in DESTINATIONS:
@@ -69,7 +67,9 @@ def resolve(
     dlq = outputs[output]
     sources = sqs.list_dead_letter_source_queues(QueueUrl=dlq).get("queueUrls", [])
     if len(sources) != 1:
-        raise CliError(f"{destination}: expected one queue redriving to {dlq}, found {len(sources)}")
+        raise CliError(
+            f"{destination}: expected one queue redriving to {dlq}, found {len(sources)}"
+        )
     return Queues(destination, dlq, sources[0])
 
 
@@ -102,7 +102,9 @@ def parked(sqs: Any, queues: Queues, now: datetime | None = None) -> list[dict[s
     now = now or datetime.now(UTC)
     seen: dict[str, dict[str, Any]] = {}
     handles: list[str] = []
-    while batch := [m for m in _received(sqs, queues.dlq_url, LIST_HOLD_S) if m["MessageId"] not in seen]:
+    while batch := [
+        m for m in _received(sqs, queues.dlq_url, LIST_HOLD_S) if m["MessageId"] not in seen
+    ]:
         for message in batch:
             seen[message["MessageId"]] = describe(message, now)
             handles.append(message["ReceiptHandle"])
@@ -171,7 +173,9 @@ def redrive(
         if sent:
             deleted = sqs.delete_message_batch(
                 QueueUrl=queues.dlq_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(sent)],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(sent)
+                ],
             )
             progress.moved += len(deleted.get("Successful", []))
         report(progress)

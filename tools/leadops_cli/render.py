@@ -358,10 +358,14 @@ def parked(console: Console, answer: dict[str, Any]) -> None:
         known = ("message_id", "age_s", "receive_count", "event", "event_id", "lead_id")
         others = ", ".join(f"{k}={v}" for k, v in row.items() if k not in known)
         table.add_row(
-            text(row.get("message_id")), Text(age(row.get("age_s"))), text(row.get("receive_count")),
-            text(row.get("event")), text(row.get("event_id")), text(row.get("lead_id")),
+            text(row.get("message_id")),
+            Text(age(row.get("age_s"))),
+            text(row.get("receive_count")),
+            text(row.get("event")),
+            text(row.get("event_id")),
+            text(row.get("lead_id")),
             text(others or None),
-        )  # fmt: skip
+        )
     console.print(table)
 
 

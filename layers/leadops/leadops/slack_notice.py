@@ -35,7 +35,9 @@ def _cut(text: str, limit: int) -> str:
 
 
 def _card(scores: dict[str, Any], name: str, default_max: int) -> tuple[int, int]:
-    card = scores.get(name) if isinstance(scores.get(name), dict) else {}
+    card = scores.get(name)
+    if not isinstance(card, dict):
+        card = {}
     return int(card.get("total", 0)), int(card.get("max", default_max))
 
 
@@ -103,7 +105,9 @@ class LeadNotice:
 
     def blocks(self) -> list[dict[str, Any]]:
         """The Block Kit message: a header, the facts as fields, the reasons, where to look."""
-        header = _cut(f"New demo request: {self.person or self.company or self.lead_id}", HEADER_MAX)
+        header = _cut(
+            f"New demo request: {self.person or self.company or self.lead_id}", HEADER_MAX
+        )
         booking = "shown to the visitor" if self.booking_shown else "not shown"
         facts = [
             ("Who", self.who),
@@ -130,7 +134,9 @@ class LeadNotice:
         shown = [f"• {escape(reason)}" for reason in self.reasons[:REASONS_MAX]]
         if len(self.reasons) > REASONS_MAX:
             shown.append(f"• … {len(self.reasons) - REASONS_MAX} more")
-        return _cut("\n".join(["*Why*", *shown]) if shown else "*Why*\nno reasons recorded", TEXT_MAX)
+        return _cut(
+            "\n".join(["*Why*", *shown]) if shown else "*Why*\nno reasons recorded", TEXT_MAX
+        )
 
     def _where(self) -> str:
         owner = f"Assigned to {escape(self.owner)} · " if self.owner else "No rep assigned · "
