@@ -238,3 +238,45 @@ def candidate(version: str = "2099-01-01.1", **changes: Any) -> dict[str, Any]:
             node = node[part]
         node[last] = value
     return document
+
+
+# --- destinations (issue 14): the stack with optional parts on, vendor stand-ins --------------
+@contextmanager
+def stack_with(
+    monkeypatch: Any, parameters: dict[str, str], secrets: dict[str, str]
+) -> Iterator[SamTemplate]:
+    """template.yaml with ``parameters`` on in-process moto; ``secrets`` by logical id."""
+    from moto import mock_aws
+
+    from leadops_local.provision import provision
+
+    monkeypatch.setenv("LEADOPS_LOCAL_SECRET_WebhookSecret", WEBHOOK_SECRET)
+    for logical_id, value in secrets.items():
+        monkeypatch.setenv(f"LEADOPS_LOCAL_SECRET_{logical_id}", value)
+    template = SamTemplate.load(TEMPLATE, parameters)
+    with mock_aws():
+        provision(template, None)
+        yield template
+
+
+@contextmanager
+def hanging_stand_in(path: str, answer: str = "{}") -> Iterator[Any]:
+    """A threaded vendor stand-in on 127.0.0.1 whose POST ``path`` hangs until the test ends
+    (15 s at most), so no late reply leaks into another test."""
+    from pytest_httpserver import HTTPServer
+    from werkzeug import Request, Response
+
+    release = threading.Event()
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+
+    def hang(request: Request) -> Response:
+        release.wait(15)
+        return Response(answer, status=200, content_type="application/json")
+
+    server.expect_request(path, method="POST").respond_with_handler(hang)
+    try:
+        yield server
+    finally:
+        release.set()
+        server.stop()

@@ -2,7 +2,6 @@
 -> the worker -> one batched $set request to a PostHog stand-in on 127.0.0.1."""
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -14,12 +13,19 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from leadops_local.provision import provision
 from leadops_local.runtime import LambdaContext, LocalFunction, environment
 from leadops_local.template import SamTemplate
-from tests.helpers import SALES, TEMPLATE, WEBHOOK_SECRET, add_rep, deliver, intercepting_aws
+from tests.helpers import (
+    SALES,
+    TEMPLATE,
+    WEBHOOK_SECRET,
+    add_rep,
+    deliver,
+    hanging_stand_in,
+    intercepting_aws,
+)
 
 KEY = "phc_test_project_key"
 
@@ -130,22 +136,8 @@ def test_the_event_uuid_is_derived_from_the_person_and_the_values() -> None:
 
 @pytest.fixture
 def hanging_posthog() -> Iterator[HTTPServer]:
-    """A threaded PostHog stand-in whose /batch/ hangs until the test ends (15 s at most), so
-    no late reply leaks into another test."""
-    release = threading.Event()
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-
-    def hang(request: Request) -> Response:
-        release.wait(15)
-        return Response("{}", status=200, content_type="application/json")
-
-    server.expect_request("/batch/", method="POST").respond_with_handler(hang)
-    try:
+    with hanging_stand_in("/batch/") as server:
         yield server
-    finally:
-        release.set()
-        server.stop()
 
 
 def test_a_posthog_that_hangs_past_the_timeout_is_a_retryable_failure(

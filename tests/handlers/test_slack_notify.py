@@ -20,7 +20,6 @@ chat.postMessage method and passing the user's ID as the channel parameter")."""
 
 import itertools
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,7 +34,7 @@ from werkzeug import Request, Response
 from leadops.adapters.dynamodb import plain
 from leadops_local.runtime import LambdaContext, LocalFunction, environment
 from leadops_local.template import SamTemplate
-from tests.helpers import SALES, TEMPLATE, WEBHOOK_SECRET, add_rep, deliver
+from tests.helpers import SALES, add_rep, deliver, hanging_stand_in, stack_with
 
 TOKEN = "xoxb-test-bot-token"
 CHANNEL = "C0LEADS01"
@@ -47,16 +46,8 @@ HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json
 @contextmanager
 def slack_stack(server: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[SamTemplate]:
     """template.yaml with a SlackChannel (so the Slack worker exists) pointing at ``server``."""
-    from moto import mock_aws
-
-    from leadops_local.provision import provision
-
-    monkeypatch.setenv("LEADOPS_LOCAL_SECRET_WebhookSecret", WEBHOOK_SECRET)
-    monkeypatch.setenv("LEADOPS_LOCAL_SECRET_SlackBotTokenSecret", TOKEN)
-    api = server.url_for("").rstrip("/")
-    template = SamTemplate.load(TEMPLATE, {"SlackChannel": CHANNEL, "SlackApiUrl": api})
-    with mock_aws():
-        provision(template, None)
+    parameters = {"SlackChannel": CHANNEL, "SlackApiUrl": server.url_for("").rstrip("/")}
+    with stack_with(monkeypatch, parameters, {"SlackBotTokenSecret": TOKEN}) as template:
         yield template
 
 
@@ -249,22 +240,8 @@ def test_a_lead_that_is_not_stored_fails_its_record(
 
 @pytest.fixture
 def hanging_slack() -> Iterator[HTTPServer]:
-    """A threaded Slack stand-in whose chat.postMessage hangs until the test ends (15 s at
-    most), so no late reply leaks into another test."""
-    release = threading.Event()
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-
-    def hang(request: Request) -> Response:
-        release.wait(15)
-        return Response('{"ok": true, "ts": "1.2"}', status=200, content_type="application/json")
-
-    server.expect_request(POST, method="POST").respond_with_handler(hang)
-    try:
+    with hanging_stand_in(POST, '{"ok": true, "ts": "1.2"}') as server:
         yield server
-    finally:
-        release.set()
-        server.stop()
 
 
 def test_a_hanging_slack_never_runs_the_worker_past_its_timeout(
