@@ -376,5 +376,6 @@ def redriven(console: Console, answer: dict[str, Any]) -> None:
             f"{answer.get('destination')}: {answer.get('moved')} message(s) sent back to "
             f"{answer.get('to')}, {answer.get('failed')} failed (left in the DLQ)",
             style,
-        )
+        ),
+        soft_wrap=True,
     )
