@@ -133,13 +133,11 @@ def test_a_message_the_source_queue_refuses_stays_in_the_dlq(
     assert "1 failed (left in the DLQ)" in result.out
     moved = bodies(queues["SupportTicketsQueue"])
     sqs = boto3.client("sqs")
-    held = sqs.receive_message(QueueUrl=queues["SupportTicketsDeadLetterQueue"], AttributeNames=["All"],
-                               MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])  # fmt: skip
+    dlq = queues["SupportTicketsDeadLetterQueue"]
+    held = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
     assert len(moved) == 1
     # Still in the DLQ (invisible for a minute after the try, so not received here): nothing lost.
-    attributes = sqs.get_queue_attributes(
-        QueueUrl=queues["SupportTicketsDeadLetterQueue"], AttributeNames=["All"]
-    )["Attributes"]
+    attributes = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["All"])["Attributes"]
     in_flight = int(attributes["ApproximateNumberOfMessagesNotVisible"])
     assert len(held) + in_flight == 1
 
@@ -177,10 +175,19 @@ def test_a_missing_stack_and_no_stack_at_all_are_clear_errors(
 @pytest.mark.parametrize(
     ("body", "ids"),
     [
-        (qualified_event("ld_9"), {"event_id": "evt-ld_9", "event": "lead.qualified",
-                                   "lead_id": "ld_9", "owner_id": "grace"}),  # fmt: skip
-        ('{"submission_id": "s-1", "lead_id": "ld_1", "requester_email": "a@b.io"}',
-         {"submission_id": "s-1", "lead_id": "ld_1"}),  # fmt: skip
+        (
+            qualified_event("ld_9"),
+            {
+                "event_id": "evt-ld_9",
+                "event": "lead.qualified",
+                "lead_id": "ld_9",
+                "owner_id": "grace",
+            },
+        ),
+        (
+            '{"submission_id": "s-1", "lead_id": "ld_1", "requester_email": "a@b.io"}',
+            {"submission_id": "s-1", "lead_id": "ld_1"},
+        ),
         ("not json", {}),
         ('["a@b.io"]', {}),
     ],
