@@ -11,7 +11,9 @@ noisy, so each is a best-of-N and every goal is checked as a ratio against code 
   headline row is the worst function's ratio.
 
 ``python bench/run.py --only cold [--runs 9]`` runs one part (cold, scoring, webhook, routing,
-sweep, dry_run) without writing bench/results.json.
+sweep, dry_run, slack) without writing bench/results.json.
+- slack (bench/slack.py): chat.postMessage calls per qualified lead and per redelivery, counted
+  against a stand-in, and a batch against a hanging Slack as a share of its timeout.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 import cold
 import dry_run  # bench/dry_run.py, routing.py, sweep.py and webhook.py, beside this file
 import routing
+import slack
 import sweep
 import webhook
 
@@ -52,6 +55,10 @@ GOALS = {
     "sweep_changed_accounts_per_write_call": 24,  # 25 a call, but each segment's last is partial
     "sweep_rerun_write_calls": 0,
     "sweep_worker_peak_mb_100000_accounts": 256,
+    # destinations (issue 14)
+    "slack_calls_per_lead": 1,
+    "slack_calls_per_redelivered_lead": 0,
+    "slack_hanging_batch_vs_timeout": 1.0,
 }
 
 COUNTRIES = ["United Kingdom", "USA", "Germany", "India", "Brazil", "Poland", "Japan", "Spain"]
@@ -213,7 +220,7 @@ def _report(results: dict[str, float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = ["cold", "scoring", "webhook", "routing", "sweep", "dry_run"]
+    parts = ["cold", "scoring", "webhook", "routing", "sweep", "dry_run", "slack"]
     parser.add_argument("--only", choices=parts, help="run one part; results.json is kept")
     parser.add_argument("--runs", type=int, default=15, help="cold-start runs per function")
     args = parser.parse_args()
@@ -232,6 +239,7 @@ def main() -> None:
         "routing": routing.rule_evaluation,
         "sweep": lambda: sweep.sweep_calls(template) | sweep.sweep_memory(),
         "dry_run": lambda: dry_run.dry_run_throughput(sample_bodies(5_000)),
+        "slack": lambda: slack.slack_calls(ROOT / "template.yaml"),
     }
     results: dict[str, float] = {}
     for part in [args.only] if args.only else parts:
