@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+import time_machine
 
 from leadops.adapters.accounts_table import AccountsTable
 from leadops.routing import AccountSnapshot
@@ -25,7 +26,16 @@ from tests.helpers import (
 )
 
 PACKAGED = load_rulebook().model_dump(mode="json")
-TODAY = datetime.now(UTC).date().isoformat()
+# Every test runs at noon of the day the module was imported: "today" in the stored leads, the
+# report windows below and the sweep cannot fall on two dates when a run crosses midnight.
+NOON = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+TODAY = NOON.date().isoformat()
+
+
+@pytest.fixture(autouse=True)
+def _at_noon() -> Any:
+    with time_machine.travel(NOON, tick=True):
+        yield
 
 
 @pytest.fixture
