@@ -177,6 +177,7 @@ def test_a_failed_post_gives_the_claim_back_and_fails_the_record() -> None:
     assert [channel for channel, _ in slack.posts] == ["C0LEADS01"]
 
 
-def test_a_lead_that_is_not_stored_fails_the_record() -> None:
-    with pytest.raises(NotFound):
-        notifier(MemoryLedger(), MemorySlack()).notify(record("ld_missing"))
+def test_a_lead_that_is_not_stored_is_logged_and_not_retried() -> None:
+    slack = MemorySlack()
+    assert notifier(MemoryLedger(), slack).notify(record("ld_missing")) == "no such lead"
+    assert slack.posts == []

@@ -75,8 +75,10 @@ class SlackNotifier:
         self.margin_s = margin_s
 
     def notify(self, record: SlackRecord, lambda_context: RemainingTime | None = None) -> str:
-        """``posted``, ``already posted`` or ``being posted``; raises (the record fails) when
-        the lead is not stored, Slack refuses, or the time is up."""
+        """``posted``, ``already posted``, ``being posted`` or ``no such lead`` (logged as an
+        error: the event is published after the lead is stored, so retrying cannot help, as
+        the PostHog sync treats it); raises (the record fails) when Slack refuses or the time
+        is up."""
         event = record.body
         ids: dict[str, str | None] = {"lead_id": event.detail.lead_id, "event_id": event.id}
         deadline = deadline_of(lambda_context, self.margin_s)
@@ -85,9 +87,9 @@ class SlackNotifier:
             raise OutOfTime("the invocation's budget is spent")
         try:
             lead, posted_ts = self.ledger.lead(event.detail.lead_id)
-        except NotFound:
-            logger.error("lead not stored: no Slack notice", extra=ids)
-            raise
+        except NotFound:  # lead.qualified follows the lead's commit: it never will be
+            logger.error("lead not stored: nothing to announce", extra=ids)
+            return "no such lead"
         if posted_ts is not None:
             logger.info("slack notice already posted", extra={**ids, "ts": posted_ts})
             return "already posted"
