@@ -108,7 +108,7 @@ def test_redrive_sends_every_message_back_to_the_destination_queue(
     result = cli("dlq", "redrive", "slack")
     assert result.code == 0, result.err
     assert "23 message(s) sent back" in result.out
-    assert "moved 10, failed 0" in result.err  # progress, batch by batch
+    assert "moved 10 of ~23, failed 0" in result.err  # progress, batch by batch
     assert sorted(bodies(queues["SlackQueue"])) == sorted(parked)
     assert bodies(queues["SlackDeadLetterQueue"]) == []
 

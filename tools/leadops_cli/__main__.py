@@ -258,7 +258,8 @@ def cmd_dlq_redrive(ctx: Context) -> int:
     sqs, queues = _dlq(ctx)
 
     def report(progress: dlq.Progress) -> None:
-        ctx.err.print(Text(f"moved {progress.moved}, failed {progress.failed}", "dim"))
+        done = f"moved {progress.moved} of ~{progress.parked}, failed {progress.failed}"
+        ctx.err.print(Text(done, "dim"))
 
     done = dlq.redrive(sqs, queues, report, ctx.args.limit)
     answer = {"destination": queues.destination, "to": queues.source_url,

@@ -38,6 +38,9 @@ DESTINATIONS: dict[str, tuple[str, str]] = {
 BATCH = 10  # SQS's receive / send / delete batch maximum
 HOLD_S = 60  # a received message stays invisible this long while it is moved
 LIST_HOLD_S = 20  # ... or while the listing pages through the queue
+# Long polling: SQS then asks all its servers, so an empty answer means an empty queue (a short
+# poll samples some and can answer empty while messages wait); only the last receive waits.
+WAIT_S = 1
 # Body keys shown by a listing: ids only (an EventBridge event's ``id`` is shown as event_id).
 ID_KEYS = ("lead_id", "submission_id", "owner_id")
 
@@ -90,7 +93,7 @@ def _received(sqs: Any, url: str, hold_s: int) -> list[dict[str, Any]]:
         QueueUrl=url,
         MaxNumberOfMessages=BATCH,
         VisibilityTimeout=hold_s,
-        WaitTimeSeconds=0,
+        WaitTimeSeconds=WAIT_S,
         AttributeNames=["All"],
         MessageAttributeNames=["All"],
     )
@@ -154,6 +157,7 @@ def ids_in(body: str) -> dict[str, str]:
 class Progress:
     moved: int = 0
     failed: int = 0
+    parked: int = 0  # SQS's approximate count when the redrive started
 
 
 def redrive(
@@ -161,7 +165,10 @@ def redrive(
 ) -> Progress:
     """Move the DLQ's messages back to the source queue, ``BATCH`` at a time; a message is
     deleted from the DLQ only once the source queue has it."""
-    progress = Progress()
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=queues.dlq_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    progress = Progress(parked=int(attributes.get("ApproximateNumberOfMessages", 0)))
     for batch in _batches(sqs, queues.dlq_url, limit, progress):
         entries = {str(i): m for i, m in enumerate(batch)}
         answer = sqs.send_message_batch(
