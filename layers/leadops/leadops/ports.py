@@ -305,3 +305,34 @@ class ImportFiles(Protocol):
         ...
 
     def put_report(self, bucket: str, key: str, document: dict[str, Any]) -> None: ...
+
+
+# --- the public router (issue 12) ----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """One rate limit: at most ``limit`` requests per ``window_s`` for a subject of a scope
+    (``ip`` and a hashed address, ``answers`` and a hash of the answers)."""
+
+    scope: str
+    subject: str
+    limit: int
+    window_s: int
+
+
+class RateCounter(Protocol):
+    def hit(self, limits: Sequence[Limit], now: int) -> Limit | None:
+        """Count one request against every limit at once: the first full limit (then nothing
+        was counted), else None."""
+        ...
+
+
+class HumanCheck(Protocol):
+    """A challenge the browser solved (Cloudflare Turnstile), verified server-side."""
+
+    def verify(self, token: str, remote_ip: str | None) -> bool: ...
+
+
+class BookingTokens(Protocol):
+    """The secret(s) booking tokens are signed with: the first signs, any verifies."""
+
+    def secrets(self) -> list[str]: ...

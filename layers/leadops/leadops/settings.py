@@ -142,3 +142,21 @@ class PostHogSyncSettings(FunctionSettings):
     # Which PostHog person a lead is: its email, or the form's posthog_distinct_id (the email
     # when the form sent none). leadops.icp_sync.IcpPerson.
     posthog_distinct_id: Literal["email", "form_field"] = "email"
+
+
+# --- the public router (issue 12) ----------------------------------------------------------
+class RouterSettings(FunctionSettings):
+    """The public router decides as the webhook does (its tables, queue and bus), signs booking
+    links with ROUTER_SECRET_ARN and, when ROUTER_TURNSTILE is "on", checks Cloudflare
+    Turnstile with the secret in TURNSTILE_SECRET_ARN at TURNSTILE_SITEVERIFY_URL."""
+
+    rulebook_table: Name | None = None
+    leads_table: Name
+    accounts_table: Name
+    support_tickets_queue_url: Name
+    event_bus_name: Name
+    router_secret_arn: Name
+    ai_classifier_model_id: Name | None = None
+    router_turnstile: Literal["on", "off"] = "off"
+    turnstile_secret_arn: Name | None = None
+    turnstile_siteverify_url: Name = "https://challenges.cloudflare.com/turnstile/v0/siteverify"

@@ -20,6 +20,7 @@ class Kind(StrEnum):
     REP = "REP"
     POOL = "POOL"
     ICP_SYNC = "ICPSYNC"
+    RATE = "RATE"  # the public router's rate-limit counters (issue 12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +89,10 @@ def lead_order(received_at: str, lead_id: str) -> str:
 
 
 REPS = "REPS"  # gsi1 partition listing every rep
+
+
+# --- the public router (issue 12) ----------------------------------------------------------
+def rate_counter(scope: str, subject: str, window_start: int) -> Key:
+    """One rate-limit counter: ``scope`` ("ip", "answers"), its hashed subject, and the start
+    (unix seconds) of its fixed window; TTL removes it after the window."""
+    return Key(f"RATE#{scope}#{subject}#{window_start}", Kind.RATE)
