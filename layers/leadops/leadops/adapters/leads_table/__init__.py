@@ -15,6 +15,8 @@ class per item kind over the same table:
   ``position``
 - ICP sync (``IcpSyncs``): ``ICPSYNC#<email>`` / ``ICPSYNC`` - what PostHog was last sent for
   the email
+- form source (``FormSources``, issue 12): ``FORMSOURCE#<source_id>`` / ``FORMSOURCE`` - the
+  form's vendor, secret name, field mapping, origins and visitor texts (``doc``)
 
 ``WebhookStore`` reads and writes what one demo request needs across those kinds, in one
 BatchGetItem and one TransactWriteItems. A lead's id is derived from its submission id, so a
@@ -23,6 +25,7 @@ duplicate lose cleanly.
 """
 
 from leadops.adapters.leads_table.accounts import AccountLockouts, AccountProfile, AccountProfiles
+from leadops.adapters.leads_table.form_sources import FormSources
 from leadops.adapters.leads_table.icp_sync import IcpSyncs
 from leadops.adapters.leads_table.leads import Leads
 from leadops.adapters.leads_table.pools import Pools
@@ -33,6 +36,7 @@ __all__ = [
     "AccountLockouts",
     "AccountProfile",
     "AccountProfiles",
+    "FormSources",
     "IcpSyncs",
     "Leads",
     "Pools",
