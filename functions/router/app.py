@@ -21,7 +21,7 @@ from pydantic import ValidationError
 
 from leadops.adapters import aws
 from leadops.adapters.demo_request_wiring import demo_requests
-from leadops.adapters.leads_table import FormSourcesTable, RateLimits
+from leadops.adapters.leads_table import FormSources, RateLimits
 from leadops.adapters.router_secrets import SecretTokens, secret_text
 from leadops.adapters.turnstile import Turnstile
 from leadops.errors import NotFound
@@ -32,11 +32,12 @@ from leadops.router_page import visitor_page
 from leadops.services.public_router import PublicRouter, Refused
 from leadops.settings import RouterSettings
 
+SOURCE_MAX_AGE_S = 60  # a changed form source reaches the router within a minute
 logger = Logger()
 app = build_resolver(logger, unavailable_on=aws.unavailable_errors())
 settings = RouterSettings.from_env()
 router = PublicRouter(
-    sources=FormSourcesTable(settings.leads_table),
+    sources=FormSources(settings.leads_table, max_age=SOURCE_MAX_AGE_S),
     demo_requests=demo_requests(settings),
     counter=RateLimits(settings.leads_table),
     tokens=SecretTokens(settings.router_secret_arn),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from leadops.account import AccountRecord, ScanPage
 from leadops.assignment import Pool, Rep, RepRole
 from leadops.classification import Label
+from leadops.form_sources import FormSource
 from leadops.icp_sync import IcpPerson, IcpUpdate
 from leadops.lead_record import Intake, LeadRecord, StoredLead
 from leadops.models import LeadInput
@@ -305,6 +306,19 @@ class ImportFiles(Protocol):
         ...
 
     def put_report(self, bucket: str, key: str, document: dict[str, Any]) -> None: ...
+
+
+# --- form sources (issue 12) -----------------------------------------------------------------
+class FormSources(Protocol):
+    """Where form sources are kept (``PUT/GET /form-sources/{id}``, read by every delivery)."""
+
+    def get(self, source_id: str) -> FormSource | None:
+        """The source as stored (None if there is none)."""
+        ...
+
+    def put(self, source: FormSource) -> None:
+        """Create or replace the source."""
+        ...
 
 
 # --- the public router (issue 12) ----------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from leadops.errors import NotFound
-from leadops.form_sources import HIDDEN_FIELD, FormSource, map_answers, submission_id_for
+from leadops.form_sources import FormSource, map_answers
 from leadops.models import FormSubmission
 from leadops.ports import BookingTokens, FormSources, HumanCheck, Limit, RateCounter
 from leadops.router import (
@@ -105,14 +105,13 @@ class PublicRouter:
             token = answers.get(TURNSTILE_FIELD)
             if not isinstance(token, str) or not self.human.verify(token, visitor.ip):
                 raise Refused(403, "challenge_failed", NOT_VERIFIED)
-        key = answers.get(HIDDEN_FIELD)
-        submission_id = submission_id_for(
-            source_id, key if isinstance(key, str) and key else answers_hash(source_id, answers)
-        )
-        body = {**map_answers(source, dict(answers)), "submission_id": submission_id}
-        decision = self.demo_requests.handle(FormSubmission.model_validate(body))
+        # The browser's hidden id, else the answers themselves: a reload is a replay.
+        body = map_answers(source, answers, vendor_submission_id=answers_hash(source_id, answers))
+        submission = FormSubmission.model_validate(body)
+        decision = self.demo_requests.handle(submission)
         texts = visitor_texts(source)
-        answer = visitor_answer(decision, texts, self._token(decision), submission_id)
+        token = self._token(decision)
+        answer = visitor_answer(decision, texts, token, submission.submission_id)
         logger.info(
             "routed", extra={"source_id": source_id, "lead_id": decision["lead_id"],
                              "visitor_outcome": answer.outcome.value}
@@ -159,5 +158,5 @@ class PublicRouter:
 
 def visitor_texts(source: FormSource) -> VisitorTexts:
     """The form source's texts for visitors (its neutral message, its optional redirect)."""
-    texts = source.visitor
-    return VisitorTexts(message=texts.message, redirect_url=texts.redirect_url)
+    redirect = str(source.redirect_url) if source.redirect_url else None
+    return VisitorTexts(message=source.message, redirect_url=redirect)

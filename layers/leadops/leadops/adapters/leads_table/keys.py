@@ -20,6 +20,7 @@ class Kind(StrEnum):
     REP = "REP"
     POOL = "POOL"
     ICP_SYNC = "ICPSYNC"
+    FORM_SOURCE = "FORMSOURCE"  # issue 12
     RATE = "RATE"  # the public router's rate-limit counters (issue 12)
 
 
@@ -89,6 +90,12 @@ def lead_order(received_at: str, lead_id: str) -> str:
 
 
 REPS = "REPS"  # gsi1 partition listing every rep
+
+
+# --- form sources (issue 12) -----------------------------------------------------------------
+def form_source(source_id: str) -> Key:
+    """A form source: its vendor, secret reference, field mapping, origins and texts."""
+    return Key(f"FORMSOURCE#{source_id}", Kind.FORM_SOURCE)
 
 
 # --- the public router (issue 12) ----------------------------------------------------------
