@@ -16,7 +16,6 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from pydantic import ValidationError
 
 from leadops.adapters import aws
@@ -34,7 +33,8 @@ from leadops.settings import RouterSettings
 
 SOURCE_MAX_AGE_S = 60  # a changed form source reaches the router within a minute
 logger = Logger()
-app = build_resolver(logger, unavailable_on=aws.unavailable_errors())
+UNAVAILABLE = aws.unavailable_errors()
+app = build_resolver(logger, unavailable_on=UNAVAILABLE)
 settings = RouterSettings.from_env()
 router = PublicRouter(
     sources=FormSources(settings.leads_table, max_age=SOURCE_MAX_AGE_S),
@@ -76,8 +76,8 @@ def page() -> Response[str]:
     source_id, answers = edge.query_answers(app.current_event)
     try:
         answer, texts = router.submit(source_id, answers, edge.visitor(app.current_event, False))
-    except (Refused, NotFound, ValidationError) as failed:
-        return edge.failed_page(failed)
+    except (Refused, NotFound, ValidationError, *UNAVAILABLE) as failed:
+        return edge.failed_page(failed, logger)
     if answer.redirect_url:
         return edge.redirect(answer.redirect_url)
     return edge.html(200, visitor_page(answer, texts.booking_title))

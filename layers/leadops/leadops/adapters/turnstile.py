@@ -42,7 +42,8 @@ class Turnstile:
     def verify(self, token: str, remote_ip: str | None) -> bool:
         if not token or len(token) > MAX_TOKEN_CHARS:
             return False
-        document = {"secret": self._secret(), "response": token, "idempotency_key": str(uuid.uuid4())}
+        document = {"secret": self._secret(), "response": token}
+        document["idempotency_key"] = str(uuid.uuid4())  # the same on a retry of this check
         if remote_ip:
             document["remoteip"] = remote_ip
         try:

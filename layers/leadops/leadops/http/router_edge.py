@@ -14,6 +14,7 @@ from importlib.resources import files
 from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
+from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from pydantic import Field, RootModel, StringConstraints, ValidationError
 
@@ -23,6 +24,7 @@ from leadops.router import VisitorAnswer, origin_of
 from leadops.router_page import PAGE_CSP, message_page
 from leadops.services.public_router import Refused, Visitor
 
+UNAVAILABLE_TEXT = "We could not take your request just now. Please try again in a minute."
 MAX_ANSWERS = 100
 FORM_PARAM = "form"  # GET /router?form=<source_id>&<field>=<value>...
 JSON = "application/json"
@@ -122,8 +124,9 @@ def invalid_json(exc: ValidationError, origin: str | None) -> Response[str]:
     return Response(422, JSON, body, {**cors(origin), "Cache-Control": "no-store"})
 
 
-def failed_page(exc: Exception) -> Response[str]:
-    """The HTML answer of ``GET /router`` for what the JSON routes answer as errors."""
+def failed_page(exc: Exception, logger: Logger) -> Response[str]:
+    """The HTML answer of ``GET /router`` for what the JSON routes answer as errors (anything
+    else is AWS failing: nothing was stored, the visitor may reload)."""
     if isinstance(exc, Refused):
         return refused_html(exc)
     if isinstance(exc, NotFound):
@@ -132,7 +135,9 @@ def failed_page(exc: Exception) -> Response[str]:
         fields = sorted({error["field"] for error in field_errors(exc.errors())})
         text = "Some answers are missing or not valid: " + ", ".join(fields) + "."
         return html(422, message_page(text, "Sorry"))
-    raise exc
+    logger.exception("dependency unavailable; nothing stored")
+    page = message_page(UNAVAILABLE_TEXT, "Sorry")
+    return html(503, page, {"Retry-After": "5"})
 
 
 def refused_html(refused: Refused) -> Response[str]:
