@@ -25,10 +25,12 @@ from leadops.adapters.router_secrets import SecretTokens, secret_text
 from leadops.adapters.turnstile import Turnstile
 from leadops.errors import NotFound
 from leadops.http import router_edge as edge
+from leadops.http.answers import answers
+from leadops.http.answers.router import RoutedAnswer, not_json, preflight
 from leadops.http.resolver import build_resolver, guard_body
-from leadops.router import MAX_ROUTER_BODY_BYTES
+from leadops.router import MAX_ROUTER_BODY_BYTES, Refused
 from leadops.router_page import visitor_page
-from leadops.services.public_router import PublicRouter, Refused
+from leadops.services.public_router import PublicRouter
 from leadops.settings import RouterSettings
 
 SOURCE_MAX_AGE_S = 60  # a changed form source reaches the router within a minute
@@ -44,15 +46,20 @@ router = PublicRouter(
     clock=lambda: datetime.now(UTC),
     human=Turnstile(
         settings.turnstile_siteverify_url,
-        lambda: secret_text(settings.turnstile_secret_arn or ""),
+        lambda: secret_text(settings.turnstile_secret_arn),
     )
     if settings.router_turnstile == "on"
     else None,
 )
 SNIPPET = edge.snippet()
+HTML, JS = edge.HTML, "text/javascript; charset=utf-8"
+PAGE_DOC = "A page without JavaScript: the rep's booking page embedded, or the neutral message"
+BOOK_DOC = "Never: a valid link redirects (302), any other is a neutral page (404)"
+# What GET /router answers as an HTML page rather than the API's JSON errors.
+PAGE_FAILURES: tuple[type[Exception], ...] = (Refused, NotFound, ValidationError, *UNAVAILABLE)
 
 
-@app.post("/router/forms/<source_id>/submit")
+@app.post("/router/forms/<source_id>/submit", responses=answers(RoutedAnswer, 403, 404, 429))
 def submit(source_id: str) -> Response[str]:
     visitor = edge.visitor(app.current_event, strict=True)
     try:
@@ -65,25 +72,25 @@ def submit(source_id: str) -> Response[str]:
     return edge.json_answer(answer, visitor.origin)
 
 
-@app.route("/router/forms/<source_id>/submit", method="OPTIONS")
+@app.route("/router/forms/<source_id>/submit", method="OPTIONS", responses=preflight())
 def preflight(source_id: str) -> Response[str]:
     origin = edge.visitor(app.current_event, strict=True).origin
     return edge.preflight(origin, router.allows(router.source(source_id), origin))
 
 
-@app.get("/router")
+@app.get("/router", responses=not_json(HTML, PAGE_DOC, **edge.PAGE_STATUSES))
 def page() -> Response[str]:
     source_id, answers = edge.query_answers(app.current_event)
     try:
         answer, texts = router.submit(source_id, answers, edge.visitor(app.current_event, False))
-    except (Refused, NotFound, ValidationError, *UNAVAILABLE) as failed:
+    except PAGE_FAILURES as failed:
         return edge.failed_page(failed, logger)
     if answer.redirect_url:
         return edge.redirect(answer.redirect_url)
     return edge.html(200, visitor_page(answer, texts.booking_title))
 
 
-@app.get("/router/book/<token>")
+@app.get("/router/book/<token>", responses=not_json(HTML, BOOK_DOC, **edge.BOOK_STATUSES))
 def book(token: str) -> Response[str]:
     try:
         return edge.redirect(router.booking_url(token), status=302)
@@ -91,9 +98,9 @@ def book(token: str) -> Response[str]:
         return edge.refused_html(refused)
 
 
-@app.get("/leadops.js")
+@app.get("/leadops.js", responses=not_json(JS, "The snippet site owners paste"))
 def leadops_js() -> Response[str]:
-    return Response(200, "text/javascript; charset=utf-8", SNIPPET, edge.SNIPPET_HEADERS)
+    return Response(200, JS, SNIPPET, edge.SNIPPET_HEADERS)
 
 
 @logger.inject_lambda_context(clear_state=True)

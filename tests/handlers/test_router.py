@@ -5,7 +5,6 @@ submission, and every refusal (origin, rate limits, Turnstile, size, fields)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -50,8 +49,8 @@ QUALIFIED: dict[str, Any] = {
 }
 UNQUALIFIED = {**QUALIFIED, "job_title": "Office Manager", "company.annual_revenue": 10_000,
                "company.industry": "Retail", "leadops_submission_id": "b-2"}  # fmt: skip
-SUPPORT = {**QUALIFIED, "message": "I cannot log in, my password reset is broken and billing "
-           "charged me twice, please help with my account", "leadops_submission_id": "b-3"}  # fmt: skip
+SUPPORT = {**QUALIFIED, "leadops_submission_id": "b-3", "message": "I cannot log in, my password "
+           "reset is broken and billing charged me twice, please help with my account"}  # fmt: skip
 SPAM = {**QUALIFIED, "website": "http://cheap-pills.example", "leadops_submission_id": "b-4"}
 
 
@@ -390,14 +389,14 @@ def test_leadops_js_is_served_as_javascript(router: FunctionUnderTest) -> None:
 @pytest.fixture
 def turnstile_router(
     aws: SamTemplate, template: SamTemplate, httpserver: HTTPServer
-) -> Iterator[FunctionUnderTest]:
+) -> FunctionUnderTest:
     import boto3
 
     arn = aws.ref("TurnstileSecret")
     boto3.client("secretsmanager").put_secret_value(SecretId=arn, SecretString="ts-secret")
     FormSources(aws.physical_name("LeadsTable")).put(source())
     overrides = {"ROUTER_TURNSTILE": "on", "TURNSTILE_SITEVERIFY_URL": httpserver.url_for("/sv")}
-    yield LocalFunction(template.function("RouterFunction"), overrides)
+    return LocalFunction(template.function("RouterFunction"), overrides)
 
 
 def _expect_siteverify(httpserver: HTTPServer, token: str, answer: dict[str, Any], status=200):  # type: ignore[no-untyped-def]
@@ -436,7 +435,9 @@ def test_turnstile_on_no_or_a_failed_challenge_is_refused(
     aws: SamTemplate,
     token: str | None,
 ) -> None:
-    _expect_siteverify(httpserver, "tok-bad", {"success": False, "error-codes": ["invalid-input-response"]})
+    _expect_siteverify(
+        httpserver, "tok-bad", {"success": False, "error-codes": ["invalid-input-response"]}
+    )
     answers = QUALIFIED if token is None else {**QUALIFIED, "cf-turnstile-response": token}
     status, _, answer = submit(turnstile_router, answers)
     assert status == 403

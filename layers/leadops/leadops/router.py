@@ -25,6 +25,13 @@ MAX_ROUTER_BODY_BYTES = 16 * 1024
 MAX_TOKEN_CHARS = 512
 
 
+# What a refused visitor reads: clear, neutral, never the reason's detail.
+NOT_ALLOWED = "This form cannot be sent from this page."
+TOO_MANY = "Too many submissions from here. Please try again in a few minutes."
+NOT_VERIFIED = "We could not verify this submission. Please reload the page and try again."
+NO_LINK = "This booking link is no longer valid. Please submit the form again."
+
+
 class Outcome(StrEnum):
     BOOKING = "booking"
     MESSAGE = "message"
@@ -142,7 +149,31 @@ def read_token(token: str, now: int, secrets: Iterable[str]) -> BookingGrant:
     return grant
 
 
-# --- abuse ------------------------------------------------------------------------------------
+# --- refusals and abuse -------------------------------------------------------------------
+class Refused(Exception):
+    """A visitor turned away before anything was decided or stored (the HTTP status, the
+    neutral text, and ``kind`` for logs and the error's ``type``)."""
+
+    def __init__(
+        self, status: int, kind: str, message: str, retry_after: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """Who is asking: the address API Gateway saw and the page's origin (the ``Origin`` header,
+    else the ``Referer``'s origin); ``strict`` when a missing origin is refused (a browser
+    always sends ``Origin`` on a cross-origin POST; a redirect may come without a referrer)."""
+
+    ip: str | None
+    origin: str | None
+    strict: bool
+
+
 def origin_of(url: str | None) -> str | None:
     """``scheme://host[:port]`` of a URL (an Origin header is one already), lower case."""
     if not url:

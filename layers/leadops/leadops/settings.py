@@ -157,6 +157,6 @@ class RouterSettings(FunctionSettings):
     event_bus_name: Name
     router_secret_arn: Name
     ai_classifier_model_id: Name | None = None
-    router_turnstile: Literal["on", "off"] = "off"
-    turnstile_secret_arn: Name | None = None
-    turnstile_siteverify_url: Name = "https://challenges.cloudflare.com/turnstile/v0/siteverify"
+    router_turnstile: Literal["on", "off"]
+    turnstile_secret_arn: Name
+    turnstile_siteverify_url: Name

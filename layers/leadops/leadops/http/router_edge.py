@@ -20,9 +20,8 @@ from pydantic import Field, RootModel, StringConstraints, ValidationError
 
 from leadops.errors import NotFound
 from leadops.http.resolver import error_body, field_errors
-from leadops.router import VisitorAnswer, origin_of
+from leadops.router import Refused, Visitor, VisitorAnswer, origin_of
 from leadops.router_page import PAGE_CSP, message_page
-from leadops.services.public_router import Refused, Visitor
 
 UNAVAILABLE_TEXT = "We could not take your request just now. Please try again in a minute."
 MAX_ANSWERS = 100
@@ -150,4 +149,16 @@ def redirect(url: str, status: int = 303) -> Response[str]:
     return Response(status, HTML, "", headers)
 
 
+# How GET /router and the booking links answer, for the OpenAPI document.
+PAGE_STATUSES = {
+    "s303": "To the form source's redirect URL (every visitor not shown a booking page)",
+    "s403": "A page: the referring site is not on the form's allow-list",
+    "s404": "A page: no such form source",
+    "s429": "A page: too many requests (Retry-After)",
+    "s503": "A page: AWS unavailable, nothing stored; try again (Retry-After)",
+}
+BOOK_STATUSES = {
+    "s302": "To the rep's booking page",
+    "s404": "A page: the link is invalid or expired",
+}
 SNIPPET_HEADERS = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}

@@ -29,8 +29,14 @@ from leadops.form_sources import FormSource, map_answers
 from leadops.models import FormSubmission
 from leadops.ports import BookingTokens, FormSources, HumanCheck, Limit, RateCounter
 from leadops.router import (
+    NO_LINK,
+    NOT_ALLOWED,
+    NOT_VERIFIED,
+    TOO_MANY,
     TURNSTILE_FIELD,
+    Refused,
     TokenError,
+    Visitor,
     VisitorAnswer,
     VisitorTexts,
     answers_hash,
@@ -44,34 +50,6 @@ from leadops.router import (
 from leadops.services.demo_requests import DemoRequests
 
 logger = Logger(child=True)
-
-# What a refused visitor reads: clear, neutral, never the reason's detail.
-NOT_ALLOWED = "This form cannot be sent from this page."
-TOO_MANY = "Too many submissions from here. Please try again in a few minutes."
-NOT_VERIFIED = "We could not verify this submission. Please reload the page and try again."
-NO_LINK = "This booking link is no longer valid. Please submit the form again."
-
-
-class Refused(Exception):
-    """A visitor turned away before anything was decided or stored (the HTTP status, the
-    neutral text, and ``kind`` for logs and the error's ``type``)."""
-
-    def __init__(self, status: int, kind: str, message: str, retry_after: int | None = None):
-        super().__init__(message)
-        self.status = status
-        self.kind = kind
-        self.retry_after = retry_after
-
-
-@dataclass(frozen=True, slots=True)
-class Visitor:
-    """Who is asking: the address API Gateway saw and the page's origin (the ``Origin`` header,
-    else the ``Referer``'s origin); ``strict`` when a missing origin is refused (a browser
-    always sends ``Origin`` on a cross-origin POST; a redirect may come without a referrer)."""
-
-    ip: str | None
-    origin: str | None
-    strict: bool
 
 
 @dataclass(frozen=True)
