@@ -73,7 +73,7 @@ def submit(source_id: str) -> Response[str]:
 
 
 @app.route("/router/forms/<source_id>/submit", method="OPTIONS", responses=preflight())
-def preflight(source_id: str) -> Response[str]:
+def cors_preflight(source_id: str) -> Response[str]:
     origin = edge.visitor(app.current_event, strict=True).origin
     return edge.preflight(origin, router.allows(router.source(source_id), origin))
 
