@@ -117,9 +117,13 @@ def delivery_event(
     path = f"/webhooks/forms/{source_id}"
     request = SIGNERS[vendor](body, secret, path, time.time() if now is None else now)
     headers = {"content-type": "application/json", **request.headers}
-    if vendor == "jotform":
+    try:
+        text = body.decode()
+    except UnicodeDecodeError:
+        text = None
+    if vendor == "jotform" or text is None:
         event = http_event("POST", path, "", headers=headers, query=request.query)
         event["body"] = base64.b64encode(body).decode()
-        event["isBase64Encoded"] = True  # API Gateway's form of a multipart body
+        event["isBase64Encoded"] = True  # API Gateway's form of a multipart / binary body
         return event
-    return http_event("POST", path, body.decode(), headers=headers, query=request.query)
+    return http_event("POST", path, text, headers=headers, query=request.query)

@@ -75,10 +75,12 @@ _TYPEFORM_VALUE = {"choice": ("label",), "choices": ("labels",), "payment": ("am
 
 def _typeform(document: dict[str, Any]) -> Delivery:
     response = _part(document, "form_response", dict)
+    definition = response.get("definition")
+    fields = definition.get("fields") if isinstance(definition, dict) else None
     titles = {
-        field.get("id"): field.get("title")
-        for field in (response.get("definition") or {}).get("fields") or []
-        if isinstance(field, dict)
+        field["id"]: field.get("title")
+        for field in (fields if isinstance(fields, list) else [])
+        if isinstance(field, dict) and isinstance(field.get("id"), str)
     }
     answers = []
     for answer in _part(document, "form_response.answers", list):
@@ -88,7 +90,8 @@ def _typeform(document: dict[str, Any]) -> Delivery:
         value = answer.get(kind)
         for key in _TYPEFORM_VALUE.get(kind, ()):
             value = value.get(key) if isinstance(value, dict) else None
-        names = _names(field.get("ref"), field.get("id"), titles.get(field.get("id")))
+        field_id = field.get("id") if isinstance(field.get("id"), str) else None
+        names = _names(field.get("ref"), field_id, titles.get(field_id))
         answers.append(Answer(names, value))
     hidden = response.get("hidden")
     if isinstance(hidden, dict):
@@ -108,10 +111,11 @@ def _tally(document: dict[str, Any]) -> Delivery:
         if not isinstance(field, dict):
             continue
         value = field.get("value")
+        listed = field.get("options")
         options = {
-            option.get("id"): option.get("text")
-            for option in field.get("options") or []
-            if isinstance(option, dict)
+            option["id"]: option.get("text")
+            for option in (listed if isinstance(listed, list) else [])
+            if isinstance(option, dict) and isinstance(option.get("id"), str)
         }
         if isinstance(value, list) and options:
             value = [options.get(item, item) for item in value if isinstance(item, str)]
