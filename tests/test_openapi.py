@@ -5,16 +5,18 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
 from pydantic import BaseModel
 
 from leadops.http import answers
-from leadops.http.answers import accounts, decisions, leads, router, rulebook
+from leadops.http.answers import accounts, decisions, forms, leads, router, rulebook
 from leadops.rulebook import load_rulebook
 from leadops_local.openapi import document_json, http_functions
 from leadops_local.runtime import LocalFunction
 from leadops_local.server import LocalApi
 from leadops_local.template import SamTemplate
+from tests.form_vendors import body_of, delivery_event, sample, source
 from tests.helpers import ROOT, SALES, SCORE_BODY, call, deliver, http_event
 
 COMMITTED = ROOT / "docs" / "openapi.json"
@@ -53,7 +55,7 @@ def _model_of(document: dict[str, Any], method: str, path: str, status: int) -> 
     responses = document["paths"][path][method.lower()]["responses"]
     ref = responses[str(status)]["content"]["application/json"]["schema"]["$ref"]
     name = ref.rsplit("/", 1)[1]
-    modules = (answers, decisions, leads, accounts, rulebook, router)
+    modules = (answers, decisions, leads, accounts, rulebook, forms, router)
     found: set[type[BaseModel]] = {getattr(m, name) for m in modules if hasattr(m, name)}
     (model,) = found  # one model of that name (a module that imports one finds the same)
     return model
@@ -108,6 +110,7 @@ def test_real_answers_fit_their_documented_models(generated: str, aws: SamTempla
     one = {"rulebook": candidate, "lead": SCORE_BODY}
     request(rules, "POST", "/rulebook/dry-run", "/rulebook/dry-run", one)
     request(rules, "GET", f"/reports/conversion?by=rule&from={TODAY}", "/reports/conversion")
+    seen.extend(_form_answers(aws))  # forms: issue 12
 
     seen.append(("POST", "/router/forms/{source_id}/submit", *_routed(fn["RouterFunction"], aws)))
     document = json.loads(generated)
@@ -162,3 +165,27 @@ def test_the_local_api_serves_the_document_and_swagger_ui_offline(
         assert api.dispatch("GET", "/docs/../app.py", {}, b"", "127.0.0.1").status == 404
     finally:
         api.server_close()
+
+
+# --- forms: issue 12 ---------------------------------------------------------------------------
+def _form_answers(aws: SamTemplate) -> list[tuple[str, str, int, Any]]:
+    """PUT and GET a form source, then a Typeform delivery to it."""
+    api = LocalFunction(aws.function("FormSourcesApiFunction"))
+    webhook = LocalFunction(aws.function("FormWebhookFunction"))
+    body = source("typeform")
+    boto3.client("secretsmanager").create_secret(Name=body["secret_name"], SecretString="s")
+    route = "/form-sources/{source_id}"
+    seen = [("PUT", route, *call(api, "PUT", "/form-sources/tf", body))]
+    seen.append(("GET", route, *call(api, "GET", "/form-sources/tf")))
+    response = webhook.invoke(
+        delivery_event("typeform", "tf", body_of("typeform", sample("typeform")), "s")
+    )
+    seen.append(
+        (
+            "POST",
+            "/webhooks/forms/{source_id}",
+            response["statusCode"],
+            json.loads(response["body"]),
+        )
+    )
+    return seen

@@ -74,10 +74,11 @@ def test_layer_is_built_by_sam_from_its_requirements(template: dict[str, Any]) -
     assert (content / "leadops" / "__init__.py").is_file()
 
 
-# Routes without IAM: each authenticates otherwise (an HMAC signature; the public router's
+# Routes without IAM: each authenticates otherwise (a vendor's signature; the public router's
 # origin allow-list, rate limits and signed booking links; the snippet is a public file).
+SIGNED_ROUTES = {"/webhooks/demo-request", "/webhooks/forms/{source_id}"}  # forms: issue 12
 PUBLIC_ROUTES = {
-    "/webhooks/demo-request",
+    *SIGNED_ROUTES,
     "/router/forms/{source_id}/submit",
     "/router",
     "/router/book/{token}",
@@ -240,6 +241,7 @@ def test_snapstart_is_a_parameter_applied_to_the_http_functions_only(
         "LeadsApiFunction",
         "AccountsApiFunction",
         "RulebookApiFunction",
+        *("FormSourcesApiFunction", "FormWebhookFunction"),  # forms: issue 12
         "RouterFunction",
     }
     for name, function in _resources(template, "AWS::Serverless::Function").items():

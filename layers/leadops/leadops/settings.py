@@ -144,6 +144,25 @@ class PostHogSyncSettings(FunctionSettings):
     posthog_distinct_id: Literal["email", "form_field"] = "email"
 
 
+# --- form sources (issue 12) -----------------------------------------------------------------
+class FormWebhookSettings(FunctionSettings):
+    """POST /webhooks/forms/{source_id}: the demo-request webhook's tables, queue and bus; each
+    source's secret is read by the name the source gives (under ``form_secrets_prefix``)."""
+
+    rulebook_table: Name | None = None
+    leads_table: Name
+    accounts_table: Name
+    support_tickets_queue_url: Name
+    event_bus_name: Name
+    form_secrets_prefix: Name
+    ai_classifier_model_id: Name | None = None
+
+
+class FormSourcesApiSettings(FunctionSettings):
+    leads_table: Name
+    form_secrets_prefix: Name  # a source's secret_name must start with it (IAM allows no other)
+
+
 # --- the public router (issue 12) ----------------------------------------------------------
 class RouterSettings(FunctionSettings):
     """The public router decides as the webhook does (its tables, queue and bus), signs booking
