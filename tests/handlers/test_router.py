@@ -23,6 +23,7 @@ from tests.helpers import (
     SALES,
     FunctionUnderTest,
     add_rep,
+    call,
     counting_aws,
     deliver,
     http_event,
@@ -473,3 +474,62 @@ def test_aws_down_is_a_503_and_the_page_says_try_again(
     assert answer["errors"][0]["type"] == "unavailable"
     assert (code, "try again" in html) == (503, True)
     assert stored_leads(aws) == []
+
+
+# --- the browser and the vendor's webhook: one lead ---------------------------------------------
+TYPEFORM_BROWSER = {  # the same submission as events/forms/typeform.json, keyed by field ref
+    "work_email": "ada@acme-analytics.io", "first_name": "Ada", "last_name": "Lovelace",
+    "job_title": "CTO", "company": "Acme Analytics", "website": "acme-analytics.io",
+    "employees": 300, "revenue": "$10M-$50M", "industry": "Software", "country": "Germany",
+    "message": "We would like a demo for our data team.",
+    "leadops_submission_id": "br_7f3c9a1e5d2b4c68",  # the sample's hidden field
+}  # fmt: skip
+
+
+def _typeform_source(aws: SamTemplate, load_function: Any) -> tuple[str, FunctionUnderTest]:
+    import boto3
+
+    from tests.form_vendors import source as sample_source
+
+    body = sample_source("typeform")
+    boto3.client("secretsmanager").create_secret(Name=body["secret_name"], SecretString="tf")
+    status, answer = call(load_function("FormSourcesApiFunction"), "PUT", "/form-sources/tf", body)
+    assert status == 200, answer
+    return "tf", load_function("FormWebhookFunction")
+
+
+def _typeform_delivery(forms: FunctionUnderTest, secret: str = "tf") -> tuple[int, Any]:
+    from tests.form_vendors import body_of, delivery_event, sample
+
+    event = delivery_event("typeform", "tf", body_of("typeform", sample("typeform")), secret)
+    response = forms.invoke(event)
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_the_browser_then_the_typeform_webhook_make_one_lead_with_two_calls_at_most(
+    router: FunctionUnderTest, leads_api: FunctionUnderTest, aws: SamTemplate, load_function: Any
+) -> None:
+    source_id, forms = _typeform_source(aws, load_function)
+    assert _typeform_delivery(forms, secret="wrong")[0] == 401  # warm: its source and secret
+    status, _, browser = submit(router, TYPEFORM_BROWSER, "https://www.example.com", source_id)
+    assert (status, browser["outcome"]) == (200, "booking"), browser
+    with counting_aws() as calls:
+        status, vendor = _typeform_delivery(forms)
+    assert status == 200, vendor
+    assert vendor["lead_id"] == lead_id_for(browser["submission_id"])
+    assert vendor["outcome"] == "instant_scheduler"
+    assert len(stored_leads(aws)) == 1
+    assert sum(calls.values()) <= 2, calls  # issue 12: at most 2 extra AWS calls
+    assert not {"TransactWriteItems", "PutItem", "UpdateItem"} & set(calls)
+
+
+def test_the_typeform_webhook_first_then_the_browser_sees_the_stored_decision(
+    router: FunctionUnderTest, leads_api: FunctionUnderTest, aws: SamTemplate, load_function: Any
+) -> None:
+    source_id, forms = _typeform_source(aws, load_function)
+    status, vendor = _typeform_delivery(forms)
+    assert status == 200, vendor
+    status, _, browser = submit(router, TYPEFORM_BROWSER, "https://www.example.com", source_id)
+    assert (status, browser["outcome"], browser["owner_id"]) == (200, "booking", "grace")
+    assert lead_id_for(browser["submission_id"]) == vendor["lead_id"]
+    assert len(stored_leads(aws)) == 1
