@@ -498,7 +498,7 @@ def _typeform_source(aws: SamTemplate, load_function: Any) -> tuple[str, Functio
     return "tf", load_function("FormWebhookFunction")
 
 
-def _typeform_delivery(forms: FunctionUnderTest, secret: str = "tf") -> tuple[int, Any]:
+def _typeform_delivery(forms: FunctionUnderTest, secret: str = "tf") -> tuple[int, Any]:  # noqa: S107
     from tests.form_vendors import body_of, delivery_event, sample
 
     event = delivery_event("typeform", "tf", body_of("typeform", sample("typeform")), secret)
