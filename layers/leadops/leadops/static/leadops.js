@@ -74,12 +74,15 @@
       "display:flex;align-items:center;justify-content:center;padding:16px";
     var panel = document.createElement("div");
     panel.style.cssText = "background:#fff;border-radius:10px;width:min(960px,100%);max-height:100%;" +
-      "overflow:auto;padding:16px;position:relative;font:16px/1.5 system-ui,sans-serif";
+      "overflow:auto;padding:36px 20px 20px;position:relative;box-sizing:border-box;" +
+      "font:16px/1.5 system-ui,sans-serif;color:#1d2330;text-align:left";
     var close = document.createElement("button");
     close.type = "button";
     close.textContent = "\u00d7";
     close.setAttribute("aria-label", "Close");
-    close.style.cssText = "position:absolute;top:6px;right:10px;border:0;background:none;font-size:24px;cursor:pointer";
+    /* every property set: the host page's own button styles must not reach it */
+    close.style.cssText = "all:unset;position:absolute;top:6px;right:14px;font:28px/1 system-ui," +
+      "sans-serif;color:#4b5563;cursor:pointer;padding:4px";
     var remove = function () { if (overlay.parentNode) overlay.parentNode.removeChild(overlay); };
     close.onclick = remove;
     overlay.onclick = function (e) { if (e.target === overlay) remove(); };
@@ -96,6 +99,11 @@
     }
     var place = box(form).el;
     if (answer.outcome === "booking" && answer.booking_path) {
+      var title = document.createElement("h2");
+      title.className = "leadops-title";
+      title.textContent = "Book your demo" + (answer.owner_name ? " with " + answer.owner_name : "");
+      title.style.cssText = "margin:0 0 12px;font:600 20px/1.3 system-ui,sans-serif;color:#1d2330";
+      place.appendChild(title);
       var frame = document.createElement("iframe");
       frame.className = "leadops-booking";
       frame.src = base + answer.booking_path;
@@ -108,6 +116,7 @@
       p.className = "leadops-message";
       p.setAttribute("role", "status");
       p.textContent = answer.message || "";
+      p.style.cssText = "margin:0";
       place.appendChild(p);
     }
   }
@@ -122,6 +131,9 @@
       signal: controller ? controller.signal : undefined
     }).then(function (response) {
       if (timer) clearTimeout(timer);
+      /* AWS trouble: nothing was stored; the form's own submission (and the vendor's webhook,
+       * if the form has one) carries the lead instead */
+      if (response.status >= 500) throw new Error("leadops unavailable");
       return response.json().then(function (body) {
         if (!response.ok) return { outcome: "message", message: body && body.message, refused: true };
         return body;
