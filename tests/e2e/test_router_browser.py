@@ -279,3 +279,53 @@ def test_the_redirect_page_works_without_javascript(
         assert page.locator("iframe").count() == 0
         _save(page, shots, "router-page-message")
     context.close()
+
+
+def _hubspot_page(api: str) -> str:
+    """A page where a HubSpot embedded (legacy) form reports its submission the way HubSpot's
+    script does: window messages {type: "hsFormCallback", eventName, id, data} - onFormSubmit
+    with the fields as [{name, value}], then onFormSubmitted (HubSpot's legacy forms page)."""
+    answers = {**QUALIFIED, "email": "hs@acme-analytics.io"}
+    pairs = json.dumps([{"name": name, "value": value} for name, value in answers.items()])
+    return f"""<!doctype html><html><body><div id="hs-form">(HubSpot form)</div>
+<script src="{api}/leadops.js" data-form="acme-demo"></script>
+<script>
+function hubspotSubmits() {{
+  window.postMessage({{type: "hsFormCallback", eventName: "onFormSubmit", id: "guid-1",
+                       data: {pairs}}}, "*");
+  window.postMessage({{type: "hsFormCallback", eventName: "onFormSubmitted", id: "guid-1",
+                       data: {{}}}}, "*");
+}}
+</script></body></html>"""
+
+
+def test_a_hubspot_embedded_form_is_routed_from_its_message_events(
+    browser: Any, api: RunningApi, site: HTTPServer
+) -> None:
+    site.expect_request("/hubspot").respond_with_data(
+        _hubspot_page(api.url), content_type="text/html"
+    )
+    page = browser.new_page()
+    page.goto(site.url_for("/hubspot"))
+    page.evaluate("hubspotSubmits()")
+    frame = page.frame_locator("iframe.leadops-booking")
+    frame.locator("#calendar").wait_for(timeout=15_000)
+    assert frame.locator("#calendar").inner_text() == "Book a call with grace"
+    page.close()
+
+
+def test_when_the_router_fails_the_form_submits_as_if_the_snippet_were_not_there(
+    browser: Any, site: HTTPServer
+) -> None:
+    """The snippet served by the site itself, so its router (the site: no such route, 500) is
+    down: the native submission goes ahead and the visitor lands on the form's own page."""
+    snippet = (ROOT / "layers/leadops/leadops/static/leadops.js").read_text(encoding="utf-8")
+    site.expect_request("/leadops.js").respond_with_data(snippet, content_type="text/javascript")
+    down = _page(site.url_for("").rstrip("/"))
+    site.expect_request("/down").respond_with_data(down, content_type="text/html")
+    page = browser.new_page()
+    page.goto(site.url_for("/down"))
+    _fill_and_send(page, UNQUALIFIED)
+    page.wait_for_url("**/thanks", timeout=15_000)
+    assert page.content().count("Thanks!") == 1
+    page.close()
