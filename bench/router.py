@@ -26,7 +26,7 @@ SITE = "https://www.example.com"
 SOURCE = FormSource(
     source_id="site",
     vendor="native",
-    secret_name="leadops-local/forms/site",
+    secret_name="leadops-local/forms/site",  # noqa: S106 - a name, not a secret
     fields={"company": "company.name"},
     allowed_origins=[SITE],
 )
@@ -54,7 +54,7 @@ class _StubAws:
         rep = json.dumps({**REP, "rep_id": "grace"})
         self.pool = {"reps": {"M": {"grace": {"S": rep}}}, "position": {"N": "1"}}
 
-    def get_item(self, Key: dict[str, Any], **_: Any) -> dict[str, Any]:  # noqa: N803
+    def get_item(self, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
         if Key["pk"]["S"].startswith("FORMSOURCE#"):
             return {"Item": {**Key, "doc": {"S": SOURCE.model_dump_json()}}}  # cached a minute
         return {}  # no rulebook override: the packaged one is live (read once a minute)
