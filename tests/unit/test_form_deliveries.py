@@ -91,8 +91,8 @@ def test_typeform_answers_by_ref_id_and_title_with_choice_labels() -> None:
     assert by_ref["revenue"].value == "$10M-$50M"
     assert by_ref["employees"].value == 300
     assert by_ref["leadops_submission_id"].value == "br_7f3c9a1e5d2b4c68"
-    choices = {"event_type": "form_response", "form_response": {"answers": [
-        {"type": "choices", "choices": {"labels": ["A", "B"]}, "field": {"ref": "r"}}]}}  # fmt: skip
+    answers = [{"type": "choices", "choices": {"labels": ["A", "B"]}, "field": {"ref": "r"}}]
+    choices = {"event_type": "form_response", "form_response": {"answers": answers}}
     (answer,) = read_delivery(FormVendor.TYPEFORM, json.dumps(choices).encode(), None).answers
     assert answer.value == ["A", "B"]
 
