@@ -11,7 +11,7 @@ noisy, so each is a best-of-N and every goal is checked as a ratio against code 
   headline row is the worst function's ratio.
 
 ``python bench/run.py --only cold [--runs 9]`` runs one part (cold, scoring, webhook, routing,
-sweep, dry_run, router) without writing bench/results.json.
+sweep, dry_run, forms, router) without writing bench/results.json.
 
 - router (bench/router.py, issue 12): the public router's warm own CPU per browser decision
   beside the webhook's per submission (same lead, same run), and the AWS calls of one browser
@@ -32,6 +32,7 @@ from typing import Any
 
 import cold
 import dry_run  # bench/dry_run.py, routing.py, sweep.py and webhook.py, beside this file
+import forms
 import router
 import routing
 import sweep
@@ -61,6 +62,9 @@ GOALS = {
     "router_aws_calls_per_decision_source_uncached": 6,
     "router_aws_calls_vendor_webhook_after_browser": 2,
     "sweep_worker_peak_mb_100000_accounts": 256,
+    # forms: issue 12 - a vendor's webhook after the browser's decision of the same submission
+    "forms_vendor_after_browser_aws_calls": 2,
+    "forms_leads_per_browser_and_vendor_delivery": 1,
 }
 
 COUNTRIES = ["United Kingdom", "USA", "Germany", "India", "Brazil", "Poland", "Japan", "Spain"]
@@ -222,7 +226,7 @@ def _report(results: dict[str, float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = ["cold", "scoring", "webhook", "routing", "sweep", "dry_run", "router"]
+    parts = ["cold", "scoring", "webhook", "routing", "sweep", "dry_run", "forms", "router"]
     parser.add_argument("--only", choices=parts, help="run one part; results.json is kept")
     parser.add_argument("--runs", type=int, default=15, help="cold-start runs per function")
     args = parser.parse_args()
@@ -241,6 +245,7 @@ def main() -> None:
         "routing": routing.rule_evaluation,
         "sweep": lambda: sweep.sweep_calls(template) | sweep.sweep_memory(),
         "dry_run": lambda: dry_run.dry_run_throughput(sample_bodies(5_000)),
+        "forms": lambda: forms.vendor_after_browser(template) | forms.cpu_per_delivery(template),
         "router": lambda: router.cpu_per_decision(template) | router.aws_calls(template),
     }
     results: dict[str, float] = {}

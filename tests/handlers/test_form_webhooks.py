@@ -4,6 +4,7 @@ its public docs say (the samples in events/forms/), is verified, mapped, decided
 /webhooks/demo-request decides, and stored once."""
 
 import json
+import logging
 import time
 from typing import Any
 
@@ -384,3 +385,22 @@ def test_a_bad_source_is_a_422_naming_the_field(
     assert status == 422, answer
     assert field in [error["field"] for error in answer["errors"]]
     assert call(sources_api, "GET", "/form-sources/bad")[0] == 404
+
+
+def test_nothing_personal_reaches_the_logs(
+    forms: FunctionUnderTest,
+    sources_api: FunctionUnderTest,
+    reps: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)  # the deployed level
+    for vendor in VENDORS:
+        source_id = _define(sources_api, vendor)
+        assert _post(forms, vendor, source_id, sample(vendor))[0] == 200
+        assert _post(forms, vendor, source_id, _without_email(vendor, sample(vendor)))[0] == 422
+        assert _post(forms, vendor, source_id, sample(vendor), secret="wrong")[0] == 401
+    logged = caplog.text + " ".join(str(record.__dict__) for record in caplog.records)
+    assert "form delivery" in logged
+    assert "lead decided" in logged
+    for personal in ("ada@acme-analytics.io", "Lovelace", "demo for our data team", SECRET):
+        assert personal not in logged

@@ -147,14 +147,13 @@ class PostHogSyncSettings(FunctionSettings):
 # --- form sources (issue 12) -----------------------------------------------------------------
 class FormWebhookSettings(FunctionSettings):
     """POST /webhooks/forms/{source_id}: the demo-request webhook's tables, queue and bus; each
-    source's secret is read by the name the source gives (under ``form_secrets_prefix``)."""
+    source's secret is read by the name the source gives (IAM allows the stack's prefix only)."""
 
     rulebook_table: Name | None = None
     leads_table: Name
     accounts_table: Name
     support_tickets_queue_url: Name
     event_bus_name: Name
-    form_secrets_prefix: Name
     ai_classifier_model_id: Name | None = None
 
 
