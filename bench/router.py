@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from typing import Any
 
 from calls import counting_aws
 from moto import mock_aws
-from webhook import BODY, REP, SECRET, _event, _quiet
+from webhook import BODY, REP, SECRET, _event, _quiet, warm_cpu_ms
 
 import leadops.adapters.aws
 from leadops.adapters.leads_table import FormSources
 from leadops.form_sources import FormSource
 from leadops_local.apigw import build_event, match_route
 from leadops_local.provision import provision
-from leadops_local.runtime import LocalFunction, environment
+from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
 
 SITE = "https://www.example.com"
@@ -92,22 +91,10 @@ def cpu_per_decision(template: SamTemplate, count: int = 2_000) -> dict[str, flo
             _event(template, "POST", "/webhooks/demo-request", {**BODY, "submission_id": f"w{i}"})
             for i in range(count)
         ]
-        results: dict[str, float] = {}
-        with _quiet():
-            for name, function, batch in (
-                ("router_cpu_ms_per_decision", router, browser),
-                ("router_webhook_cpu_ms_per_submission", webhook, delivered),
-            ):
-                with environment(function.env):
-                    handler, context = function.handler(), function.context()
-                    for event in batch[:50]:  # warm: imports, caches, first-use libraries
-                        handler(event, context)
-                    answer = handler(batch[0], context)
-                    assert answer["statusCode"] == 200, answer
-                    start = time.process_time()
-                    for event in batch:
-                        handler(event, context)
-                    results[name] = (time.process_time() - start) * 1000 / len(batch)
+        results = {
+            "router_cpu_ms_per_decision": warm_cpu_ms(router, browser),
+            "router_webhook_cpu_ms_per_submission": warm_cpu_ms(webhook, delivered),
+        }
         results["router_cpu_vs_webhook"] = (
             results["router_cpu_ms_per_decision"] / results["router_webhook_cpu_ms_per_submission"]
         )

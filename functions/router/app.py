@@ -18,8 +18,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from leadops.adapters import aws
-from leadops.adapters.demo_request_wiring import demo_requests
+from leadops.adapters import aws, wiring
 from leadops.adapters.leads_table import FormSources, RateLimits
 from leadops.adapters.router_secrets import SecretTokens, secret_text
 from leadops.adapters.turnstile import Turnstile
@@ -40,7 +39,7 @@ app = build_resolver(logger, unavailable_on=UNAVAILABLE)
 settings = RouterSettings.from_env()
 router = PublicRouter(
     sources=FormSources(settings.leads_table, max_age=SOURCE_MAX_AGE_S),
-    demo_requests=demo_requests(settings),
+    demo_requests=wiring.demo_requests(settings),
     counter=RateLimits(settings.leads_table),
     tokens=SecretTokens(settings.router_secret_arn),
     clock=lambda: datetime.now(UTC),

@@ -1,5 +1,6 @@
 """The demo-request service wired to AWS, built in one place for the two functions that decide
-demo requests: /webhooks/demo-request and the form vendors' /webhooks/forms/{source_id}."""
+demo requests: /webhooks/demo-request and the form vendors' /webhooks/forms/{source_id}, and
+the public router (POST /router/forms/{source_id}/submit, GET /router)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from leadops.adapters.leads_table import Pools, WebhookStore
 from leadops.adapters.queues import SupportQueue
 from leadops.services.demo_requests import DemoRequests
 from leadops.services.live_rulebook import LiveRulebook
-from leadops.settings import FormWebhookSettings, WebhookSettings
+from leadops.settings import FormWebhookSettings, RouterSettings, WebhookSettings
 
 
-def demo_requests(settings: WebhookSettings | FormWebhookSettings) -> DemoRequests:
+def demo_requests(
+    settings: WebhookSettings | FormWebhookSettings | RouterSettings,
+) -> DemoRequests:
     return DemoRequests(
         rules=LiveRulebook.of(settings.rulebook_table),
         store=WebhookStore(settings.leads_table, AccountsTable(settings.accounts_table)),

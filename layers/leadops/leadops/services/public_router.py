@@ -78,13 +78,14 @@ class PublicRouter:
             source, visitor.origin
         ):
             raise Refused(403, "origin_not_allowed", NOT_ALLOWED)
-        self._count(source_id, answers, visitor)
+        same_answers = answers_hash(source_id, answers)
+        self._count(source_id, same_answers, visitor)
         if self.human is not None:
             token = answers.get(TURNSTILE_FIELD)
             if not isinstance(token, str) or not self.human.verify(token, visitor.ip):
                 raise Refused(403, "challenge_failed", NOT_VERIFIED)
         # The browser's hidden id, else the answers themselves: a reload is a replay.
-        body = map_answers(source, answers, vendor_submission_id=answers_hash(source_id, answers))
+        body = map_answers(source, answers, vendor_submission_id=same_answers)
         submission = FormSubmission.model_validate(body)
         decision = self.demo_requests.handle(submission)
         texts = visitor_texts(source)
@@ -110,10 +111,10 @@ class PublicRouter:
             raise Refused(404, "link_invalid", NO_LINK)
         return str(owner["booking_url"])
 
-    def _count(self, source_id: str, answers: Mapping[str, Any], visitor: Visitor) -> None:
+    def _count(self, source_id: str, same_answers: str, visitor: Visitor) -> None:
         rules = self.demo_requests.rules.current().rulebook.router
         limits = [
-            Limit("answers", answers_hash(source_id, answers), rules.per_answers_limit,
+            Limit("answers", same_answers, rules.per_answers_limit,
                   rules.per_answers_window_s),
         ]  # fmt: skip
         if visitor.ip:
