@@ -5,6 +5,7 @@ submission, and every refusal (origin, rate limits, Turnstile, size, fields)."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -17,6 +18,7 @@ from leadops.adapters.leads_table import FormSources, RateLimits
 from leadops.form_sources import FormSource
 from leadops.lead_record import lead_id_for
 from leadops.ports import Limit
+from leadops.router import issue_token
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
 from tests.helpers import (
@@ -150,6 +152,16 @@ def test_a_forged_or_tampered_booking_link_is_a_neutral_404(
         assert response["statusCode"] == 404, bad
         assert "no longer valid" in response["body"]
         assert "Location" not in (response.get("headers") or {})
+
+
+def test_a_well_signed_link_to_no_stored_lead_is_a_neutral_404(
+    router: FunctionUnderTest, aws: SamTemplate
+) -> None:
+    import boto3
+
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=aws.ref("RouterSecret"))
+    token = issue_token("ld_nobody", "grace", int(time.time()), 600, secret["SecretString"])
+    assert get(router, "/router/book/" + token)["statusCode"] == 404
 
 
 def test_a_booking_link_expires(router: FunctionUnderTest, leads_api: FunctionUnderTest) -> None:
