@@ -174,12 +174,15 @@
       var native = !event.defaultPrevented && navigates(form);
       if (native) event.preventDefault(); /* shown first, submitted in the background below */
       route(answers).then(function (answer) {
-        if (native) submitInBackground(form);
-        input.value = newId(); /* a later submission is a new one */
-        if (!answer.refused) emit(answer);
-        show(form, answer);
-      }).catch(function () {
-        if (native) HTMLFormElement.prototype.submit.call(form); /* as if leadops were not here */
+        try {
+          if (native) submitInBackground(form);
+          input.value = newId(); /* a later submission is a new one */
+          if (!answer.refused) emit(answer);
+          show(form, answer);
+        } catch (e) {}
+      }, function () {
+        /* the router did not answer: submit as if leadops were not here */
+        if (native) HTMLFormElement.prototype.submit.call(form);
       });
     } catch (e) {
       /* never break the form */
