@@ -97,7 +97,9 @@ Origin = Annotated[str, StringConstraints(max_length=200), AfterValidator(_origi
 class FormSourceFields(BaseModel):
     """A form source as ``PUT /form-sources/{source_id}`` takes it (the id is in the path)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: built on first use, not at import (the layer's every function imports this
+    # through the ports and the leads table; only the form functions use it).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     vendor: FormVendor
     secret_name: SecretName
