@@ -114,3 +114,14 @@ def test_submission_ids_are_readable_when_tame_and_bounded_when_not() -> None:
     assert len(hostile) <= 128
     assert submission_id_for("demo", "x" * 200) != submission_id_for("demo", "x" * 201)
     assert submission_id_for("a", "k") != submission_id_for("b", "k")
+
+
+def test_nested_choices_cost_one_pass_and_lists_within_lists_are_no_answer() -> None:
+    deep: object = "x"
+    for _ in range(5_000):  # deeper than Python's recursion limit, and 2**depth if walked twice
+        deep = [deep]
+    body = map_answers(
+        _source(), [Answer(("message",), deep), Answer(("job_title",), ["a", ["b"]])]
+    )
+    assert "message" not in body
+    assert body["job_title"] == "a"

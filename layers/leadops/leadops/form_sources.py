@@ -97,7 +97,9 @@ Origin = Annotated[str, StringConstraints(max_length=200), AfterValidator(_origi
 class FormSourceFields(BaseModel):
     """A form source as ``PUT /form-sources/{source_id}`` takes it (the id is in the path)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: built on first use, not at import (the layer's every function imports this
+    # through the ports and the leads table; only the form functions use it).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     vendor: FormVendor
     secret_name: SecretName
@@ -184,15 +186,20 @@ def _put(body: dict[str, Any], company: dict[str, Any], target: str, value: Any)
 
 
 def _plain(value: Any) -> Any:
-    """Text or a number as given; choices joined; empty, true/false and objects are no answer
-    (a ticked box maps to ``"yes"``)."""
+    """Text or a number as given; choices (a list of them) joined; empty, true/false, objects
+    and lists within lists are no answer (a ticked box maps to ``"yes"``)."""
+    if isinstance(value, list | tuple):
+        parts = [_scalar(item) for item in value]
+        shown = [str(part) for part in parts if part is not None]
+        return ", ".join(shown) if shown else None
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> Any:
     if isinstance(value, bool):
         return "yes" if value else None
     if isinstance(value, int | float):
         return value
     if isinstance(value, str):
         return value if value.strip() else None
-    if isinstance(value, list | tuple):
-        parts = [str(_plain(item)) for item in value if _plain(item) is not None]
-        return ", ".join(parts) if parts else None
     return None

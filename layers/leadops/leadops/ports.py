@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from leadops.account import AccountRecord, ScanPage
 from leadops.assignment import Pool, Rep, RepRole
 from leadops.classification import Label
-from leadops.form_sources import FormSource
 from leadops.icp_sync import IcpPerson, IcpUpdate
 from leadops.lead_record import Intake, LeadRecord, StoredLead
 from leadops.models import LeadInput
@@ -22,6 +21,7 @@ from leadops.rules import Rules
 from leadops.tickets import SupportTicket
 
 if TYPE_CHECKING:  # the routing rules load only where accounts are routed
+    from leadops.form_sources import FormSource  # and form sources where forms are
     from leadops.routing import AccountSnapshot
 
 

@@ -27,14 +27,29 @@ replayed submission finds its lead with one read, and the conditional write make
 duplicate lose cleanly.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from leadops.adapters.leads_table.accounts import AccountLockouts, AccountProfile, AccountProfiles
-from leadops.adapters.leads_table.form_sources import FormSources
 from leadops.adapters.leads_table.icp_sync import IcpSyncs
 from leadops.adapters.leads_table.leads import Leads
 from leadops.adapters.leads_table.pools import Pools
 from leadops.adapters.leads_table.rate_limits import RateLimits
 from leadops.adapters.leads_table.reps import Reps
 from leadops.adapters.leads_table.webhook import SubmissionTransaction, WebhookStore
+
+if TYPE_CHECKING:
+    from leadops.adapters.leads_table.form_sources import FormSources
+
+
+def __getattr__(name: str) -> Any:
+    """``FormSources`` loads on first use: only the form functions need the form-source model,
+    so the others' cold start does not pay for it."""
+    if name == "FormSources":
+        from leadops.adapters.leads_table.form_sources import FormSources
+
+        return FormSources
+    raise AttributeError(name)
+
 
 __all__ = [
     "AccountLockouts",
