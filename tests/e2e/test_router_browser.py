@@ -329,3 +329,52 @@ def test_when_the_router_fails_the_form_submits_as_if_the_snippet_were_not_there
     page.wait_for_url("**/thanks", timeout=15_000)
     assert page.content().count("Thanks!") == 1
     page.close()
+
+
+def test_a_hubspot_v4_form_is_routed_from_its_success_event(
+    browser: Any, api: RunningApi, site: HTTPServer
+) -> None:
+    """New HubSpot forms: window event ``hs-form-event:on-submission:success``, the form from
+    ``HubSpotFormsV4.getFormFromEvent(event)``, its values (names like ``0-1/email``) from
+    ``getFormFieldValues()`` (HubSpot's "Global form events" page); HubSpot's object stubbed."""
+    values = json.dumps(
+        [{"name": f"0-1/{name}", "value": value} for name, value in
+         {**QUALIFIED, "email": "v4@acme-analytics.io"}.items()]
+    )  # fmt: skip
+    page_html = f"""<!doctype html><html><body>
+<script src="{api.url}/leadops.js" data-form="acme-demo"></script>
+<script>window.HubSpotFormsV4 = {{getFormFromEvent: function () {{ return {{
+  getFormId: function () {{ return "guid-2"; }},
+  getFormFieldValues: function () {{ return Promise.resolve({values}); }} }}; }} }};
+</script></body></html>"""
+    site.expect_request("/hubspot-v4").respond_with_data(page_html, content_type="text/html")
+    page = browser.new_page()
+    page.goto(site.url_for("/hubspot-v4"))
+    page.evaluate("window.dispatchEvent(new Event('hs-form-event:on-submission:success'))")
+    frame = page.frame_locator("iframe.leadops-booking")
+    frame.locator("#calendar").wait_for(timeout=15_000)
+    assert frame.locator("#calendar").inner_text() == "Book a call with grace"
+    page.close()
+
+
+def test_beacon_mode_routes_the_answers_and_leaves_the_form_alone(
+    browser: Any, api: RunningApi, site: HTTPServer
+) -> None:
+    """``data-mode="beacon"``: the answers go with ``navigator.sendBeacon`` while the form
+    navigates natively; the lead is decided and stored all the same."""
+    page_html = _page(api.url).replace('data-selector="#demo-form"',
+                                       'data-selector="#demo-form" data-mode="beacon"')  # fmt: skip
+    site.expect_request("/beacon").respond_with_data(page_html, content_type="text/html")
+    page = browser.new_page()
+    page.goto(site.url_for("/beacon"))
+    browser_id = page.input_value("[name=leadops_submission_id]")
+    _fill_and_send(page, {**UNQUALIFIED, "email": "beacon@tiny-shop.example"})
+    page.wait_for_url("**/thanks", timeout=15_000)
+    lead_path = f"/leads/{lead_id_for(f'form:acme-demo:{browser_id}')}"
+    for _ in range(50):  # the beacon is sent as the page unloads: give it a moment
+        status, _, lead = api.post(lead_path, b"", method="GET")
+        if status == 200:
+            break
+        page.wait_for_timeout(100)
+    assert (status, lead["classification"]) == (200, "sales")
+    page.close()
