@@ -79,8 +79,9 @@ def cors_preflight(source_id: str) -> Response[str]:
 
 @app.get("/router", responses=not_json(HTML, PAGE_DOC, **edge.PAGE_STATUSES))
 def page() -> Response[str]:
-    source_id, answers = edge.query_answers(app.current_event)
+    source_id, query = edge.query_answers(app.current_event)
     try:
+        answers = edge.Answers.of(query)  # the same limits as a body's
         answer, texts = router.submit(source_id, answers, edge.visitor(app.current_event, False))
     except PAGE_FAILURES as failed:
         return edge.failed_page(failed, logger)

@@ -270,6 +270,8 @@ def test_the_redirect_page_answers_errors_as_pages(
     assert status == 422
     assert "email" in html
     assert "ada@" not in html  # never the values
+    status, _, html = page(router, _query({f"f{i}": "v" for i in range(101)}))
+    assert (status, "body" in html) == (422, True)  # at most 100 answers, as in a body
     status, _, html = page(router, _query(QUALIFIED), {"referer": "https://evil.test/x"})
     assert (status, "cannot be sent" in html) == (403, True)
     assert stored_leads(aws) == []
