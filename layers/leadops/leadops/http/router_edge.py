@@ -117,9 +117,16 @@ def html(status: int, page: str, headers: dict[str, str] | None = None) -> Respo
     return Response(status, HTML, page, {**base, **(headers or {})})
 
 
+def _fields_to_fix(errors: list[dict[str, str]]) -> str:
+    """What the snippet and the page show the visitor: the fields, never their values."""
+    fields = sorted({error["field"] for error in errors})
+    return "Some answers are missing or not valid: " + ", ".join(fields) + "."
+
+
 def invalid_json(exc: ValidationError, origin: str | None) -> Response[str]:
     """422 naming the fields to fix (never their values), readable by the snippet (CORS)."""
-    body = error_body("invalid request", field_errors(exc.errors()))
+    errors = field_errors(exc.errors())
+    body = error_body(_fields_to_fix(errors), errors)
     return Response(422, JSON, body, {**cors(origin), "Cache-Control": "no-store"})
 
 
@@ -131,8 +138,7 @@ def failed_page(exc: Exception, logger: Logger) -> Response[str]:
     if isinstance(exc, NotFound):
         return html(404, message_page("This form is not known here.", "Sorry"))
     if isinstance(exc, ValidationError):
-        fields = sorted({error["field"] for error in field_errors(exc.errors())})
-        text = "Some answers are missing or not valid: " + ", ".join(fields) + "."
+        text = _fields_to_fix(field_errors(exc.errors()))
         return html(422, message_page(text, "Sorry"))
     logger.exception("dependency unavailable; nothing stored")
     page = message_page(UNAVAILABLE_TEXT, "Sorry")
