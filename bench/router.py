@@ -22,6 +22,7 @@ from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
 
 SITE = "https://www.example.com"
+RUNS = 3  # CPU passes per function: the best is reported (a shared machine is noisy)
 SOURCE = FormSource(
     source_id="site",
     vendor="native",
@@ -79,7 +80,8 @@ class _StubAws:
 
 def cpu_per_decision(template: SamTemplate, count: int = 2_000) -> dict[str, float]:
     """Warm own CPU (process time) per request: the router's browser decision and the webhook's
-    sales submission of the same lead, each over ``count`` distinct submissions."""
+    sales submission of the same lead, each over ``count`` distinct submissions, best of
+    ``RUNS`` alternated passes."""
     router = LocalFunction(template.function("RouterFunction"))
     webhook = LocalFunction(template.function("WebhookFunction"))
     stub = _StubAws()
@@ -91,9 +93,13 @@ def cpu_per_decision(template: SamTemplate, count: int = 2_000) -> dict[str, flo
             _event(template, "POST", "/webhooks/demo-request", {**BODY, "submission_id": f"w{i}"})
             for i in range(count)
         ]
+        runs: dict[str, list[float]] = {"router": [], "webhook": []}
+        for _ in range(RUNS):  # alternated, so both see the same machine; best of each
+            runs["router"].append(warm_cpu_ms(router, browser))
+            runs["webhook"].append(warm_cpu_ms(webhook, delivered))
         results = {
-            "router_cpu_ms_per_decision": warm_cpu_ms(router, browser),
-            "router_webhook_cpu_ms_per_submission": warm_cpu_ms(webhook, delivered),
+            "router_cpu_ms_per_decision": min(runs["router"]),
+            "router_webhook_cpu_ms_per_submission": min(runs["webhook"]),
         }
         results["router_cpu_vs_webhook"] = (
             results["router_cpu_ms_per_decision"] / results["router_webhook_cpu_ms_per_submission"]
