@@ -11,9 +11,13 @@ noisy, so each is a best-of-N and every goal is checked as a ratio against code 
   headline row is the worst function's ratio.
 
 ``python bench/run.py --only cold [--runs 9]`` runs one part (cold, scoring, webhook, routing,
-sweep, dry_run, slack) without writing bench/results.json.
+sweep, dry_run, slack, forms, router) without writing bench/results.json.
+
 - slack (bench/slack.py): chat.postMessage calls per qualified lead and per redelivery, counted
   against a stand-in, and a batch against a hanging Slack as a share of its timeout.
+- router (bench/router.py, issue 12): the public router's warm own CPU per browser decision
+  beside the webhook's per submission (same lead, same run), and the AWS calls of one browser
+  decision and of the vendor's webhook for the same submission after it (moto).
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from typing import Any
 
 import cold
 import dry_run  # bench/dry_run.py, routing.py, sweep.py and webhook.py, beside this file
+import forms
+import router
 import routing
 import slack
 import sweep
@@ -54,11 +60,18 @@ GOALS = {
     "rule_evaluation_accounts_per_s": 100_000,
     "sweep_changed_accounts_per_write_call": 24,  # 25 a call, but each segment's last is partial
     "sweep_rerun_write_calls": 0,
+    "router_cpu_ms_per_decision": 2.0,  # issue 12
+    "router_aws_calls_per_browser_decision": 6,  # issue 12: the rate-limit counter included
+    "router_aws_calls_per_decision_source_uncached": 6,
+    "router_aws_calls_vendor_webhook_after_browser": 2,
     "sweep_worker_peak_mb_100000_accounts": 256,
     # destinations (issue 14)
     "slack_calls_per_lead": 1,
     "slack_calls_per_redelivered_lead": 0,
     "slack_hanging_batch_vs_timeout": 1.0,
+    # forms: issue 12 - a vendor's webhook after the browser's decision of the same submission
+    "forms_vendor_after_browser_aws_calls": 2,
+    "forms_leads_per_browser_and_vendor_delivery": 1,
 }
 
 COUNTRIES = ["United Kingdom", "USA", "Germany", "India", "Brazil", "Poland", "Japan", "Spain"]
@@ -220,7 +233,17 @@ def _report(results: dict[str, float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = ["cold", "scoring", "webhook", "routing", "sweep", "dry_run", "slack"]
+    parts = [
+        "cold",
+        "scoring",
+        "webhook",
+        "routing",
+        "sweep",
+        "dry_run",
+        "slack",
+        "forms",
+        "router",
+    ]
     parser.add_argument("--only", choices=parts, help="run one part; results.json is kept")
     parser.add_argument("--runs", type=int, default=15, help="cold-start runs per function")
     args = parser.parse_args()
@@ -240,6 +263,8 @@ def main() -> None:
         "sweep": lambda: sweep.sweep_calls(template) | sweep.sweep_memory(),
         "dry_run": lambda: dry_run.dry_run_throughput(sample_bodies(5_000)),
         "slack": lambda: slack.slack_calls(ROOT / "template.yaml"),
+        "forms": lambda: forms.vendor_after_browser(template) | forms.cpu_per_delivery(template),
+        "router": lambda: router.cpu_per_decision(template) | router.aws_calls(template),
     }
     results: dict[str, float] = {}
     for part in [args.only] if args.only else parts:

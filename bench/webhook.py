@@ -77,6 +77,21 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+def warm_cpu_ms(function: LocalFunction, batch: list[dict[str, Any]]) -> float:
+    """Own CPU (process time) per request of ``batch``, in a warm container (50 requests first:
+    imports, caches, first-use libraries), function logs discarded."""
+    with _quiet(), environment(function.env):
+        handler, context = function.handler(), function.context()
+        for event in batch[:50]:
+            handler(event, context)
+        answer = handler(batch[0], context)
+        assert answer["statusCode"] == 200, answer
+        start = time.process_time()
+        for event in batch:
+            handler(event, context)
+        return (time.process_time() - start) * 1000 / len(batch)
+
+
 def cpu_per_submission(template: SamTemplate, count: int = 2_000) -> dict[str, float]:
     webhook = LocalFunction(template.function("WebhookFunction"))
     score = LocalFunction(template.function("ScoreFunction"))
@@ -89,22 +104,10 @@ def cpu_per_submission(template: SamTemplate, count: int = 2_000) -> dict[str, f
             for i in range(count)
         ]
         score_events = [_event(template, "POST", "/score", BODY) for _ in range(count)]
-        results: dict[str, float] = {}
-        with _quiet():
-            for name, function, batch in (
-                ("webhook_cpu_ms_per_sales_submission", webhook, events),
-                ("score_cpu_ms_per_request", score, score_events),
-            ):
-                with environment(function.env):
-                    handler, context = function.handler(), function.context()
-                    for event in batch[:50]:  # warm: imports, caches, first-use libraries
-                        handler(event, context)
-                    answer = handler(batch[0], context)
-                    assert answer["statusCode"] == 200, answer
-                    start = time.process_time()
-                    for event in batch:
-                        handler(event, context)
-                    results[name] = (time.process_time() - start) * 1000 / len(batch)
+        results = {
+            "webhook_cpu_ms_per_sales_submission": warm_cpu_ms(webhook, events),
+            "score_cpu_ms_per_request": warm_cpu_ms(score, score_events),
+        }
         results["webhook_cpu_vs_score"] = (
             results["webhook_cpu_ms_per_sales_submission"] / results["score_cpu_ms_per_request"]
         )

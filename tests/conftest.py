@@ -9,6 +9,7 @@ import pytest
 from moto import mock_aws
 
 import leadops.adapters.aws
+from leadops.adapters.leads_table import form_sources
 from leadops.rulebook import Rulebook, load_rulebook
 from leadops.scoring import Scorer
 from leadops.services.live_rulebook import expire_all
@@ -73,6 +74,7 @@ def fresh_clients() -> Iterator[None]:
 def _drop_clients() -> None:
     leadops.adapters.aws.reset()
     expire_all()  # functions stay loaded across tests: their rulebook cache must not
+    form_sources.expire_all()  # nor their form sources (issue 12)
 
 
 @pytest.fixture(scope="session")

@@ -5,19 +5,23 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
 from pydantic import BaseModel
 
 from leadops.http import answers
-from leadops.http.answers import accounts, decisions, leads, rulebook
+from leadops.http.answers import accounts, decisions, forms, leads, router, rulebook
 from leadops.rulebook import load_rulebook
 from leadops_local.openapi import document_json, http_functions
 from leadops_local.runtime import LocalFunction
 from leadops_local.server import LocalApi
 from leadops_local.template import SamTemplate
-from tests.helpers import ROOT, SALES, SCORE_BODY, call, deliver
+from tests.form_vendors import body_of, delivery_event, sample, source
+from tests.helpers import ROOT, SALES, SCORE_BODY, call, deliver, http_event
 
 COMMITTED = ROOT / "docs" / "openapi.json"
+# Routes that answer HTML, JavaScript or no body (the public router's pages and snippet).
+NOT_JSON = {"/router", "/router/book/{token}", "/leadops.js", "/router/forms/{source_id}/submit"}
 TODAY = datetime.now(UTC).date().isoformat()
 
 
@@ -36,9 +40,12 @@ def test_every_route_of_the_template_is_documented_with_a_response_model(
     paths = json.loads(generated)["paths"]
     documented = {(method.upper(), path) for path, item in paths.items() for method in item}
     assert documented == {(route.method, route.path) for route in template.routes()}
-    for item in paths.values():
+    for path, item in paths.items():
         for operation in item.values():
             for status, answer in operation["responses"].items():
+                if "application/json" not in answer["content"]:  # a page, the script, a 204
+                    assert path in NOT_JSON, (path, status)
+                    continue
                 schema = answer["content"]["application/json"]["schema"]["$ref"]
                 model = schema.removeprefix("#/components/schemas/")
                 assert model == "ErrorAnswer" if int(status) >= 400 else model.endswith("Answer")
@@ -48,7 +55,7 @@ def _model_of(document: dict[str, Any], method: str, path: str, status: int) -> 
     responses = document["paths"][path][method.lower()]["responses"]
     ref = responses[str(status)]["content"]["application/json"]["schema"]["$ref"]
     name = ref.rsplit("/", 1)[1]
-    modules = (answers, decisions, leads, accounts, rulebook)
+    modules = (answers, decisions, leads, accounts, rulebook, forms, router)
     found: set[type[BaseModel]] = {getattr(m, name) for m in modules if hasattr(m, name)}
     (model,) = found  # one model of that name (a module that imports one finds the same)
     return model
@@ -64,7 +71,7 @@ def _fits(model: type[BaseModel], answer: dict[str, Any]) -> None:
 def test_real_answers_fit_their_documented_models(generated: str, aws: SamTemplate) -> None:
     fn = {name: LocalFunction(aws.function(name)) for name in
           ("ScoreFunction", "WebhookFunction", "LeadsApiFunction", "AccountsApiFunction",
-           "RulebookApiFunction")}  # fmt: skip
+           "RulebookApiFunction", "RouterFunction")}  # fmt: skip
     seen: list[tuple[str, str, int, Any]] = []
 
     def request(name: str, method: str, path: str, route: str, body: Any = None) -> Any:
@@ -103,16 +110,42 @@ def test_real_answers_fit_their_documented_models(generated: str, aws: SamTempla
     one = {"rulebook": candidate, "lead": SCORE_BODY}
     request(rules, "POST", "/rulebook/dry-run", "/rulebook/dry-run", one)
     request(rules, "GET", f"/reports/conversion?by=rule&from={TODAY}", "/reports/conversion")
+    seen.extend(_form_answers(aws))  # forms: issue 12
 
+    seen.append(("POST", "/router/forms/{source_id}/submit", *_routed(fn["RouterFunction"], aws)))
     document = json.loads(generated)
     assert {(m, p) for m, p, _, _ in seen} == {
-        (method.upper(), path) for path, item in document["paths"].items() for method in item
+        (method.upper(), path)
+        for path, item in document["paths"].items()
+        for method in item
+        if not NOT_JSON_ONLY.intersection({(method.upper(), path)})
     }
     for method, route, status, answer in seen:
         assert status == 200, (method, route, answer)
         _fits(_model_of(document, method, route, status), answer)
     _, error = call(fn["LeadsApiFunction"], "GET", "/leads/nobody")
     _fits(answers.ErrorAnswer, error)
+
+
+# Routes with no JSON answer to fit (pages, the script, the preflight's empty 204).
+NOT_JSON_ONLY = {("GET", "/router"), ("GET", "/router/book/{token}"), ("GET", "/leadops.js"),
+                 ("OPTIONS", "/router/forms/{source_id}/submit")}  # fmt: skip
+
+
+def _routed(router: LocalFunction, aws: SamTemplate) -> tuple[int, Any]:
+    """The public router's JSON answer to a browser (a form source defined first)."""
+    from leadops.adapters.leads_table import FormSources
+    from leadops.form_sources import FormSource
+
+    FormSources(aws.physical_name("LeadsTable")).put(
+        FormSource(source_id="site", vendor="native", secret_name="x/forms/site",
+                   allowed_origins=["https://www.example.com"])
+    )  # fmt: skip
+    body = json.dumps({**SALES, "company": "Acme", "leadops_submission_id": "o-1"})
+    event = http_event("POST", "/router/forms/site/submit", body,
+                       headers={"origin": "https://www.example.com"})  # fmt: skip
+    response = router.invoke(event)
+    return response["statusCode"], json.loads(response["body"])
 
 
 def test_the_local_api_serves_the_document_and_swagger_ui_offline(
@@ -132,3 +165,27 @@ def test_the_local_api_serves_the_document_and_swagger_ui_offline(
         assert api.dispatch("GET", "/docs/../app.py", {}, b"", "127.0.0.1").status == 404
     finally:
         api.server_close()
+
+
+# --- forms: issue 12 ---------------------------------------------------------------------------
+def _form_answers(aws: SamTemplate) -> list[tuple[str, str, int, Any]]:
+    """PUT and GET a form source, then a Typeform delivery to it."""
+    api = LocalFunction(aws.function("FormSourcesApiFunction"))
+    webhook = LocalFunction(aws.function("FormWebhookFunction"))
+    body = source("typeform")
+    boto3.client("secretsmanager").create_secret(Name=body["secret_name"], SecretString="s")
+    route = "/form-sources/{source_id}"
+    seen = [("PUT", route, *call(api, "PUT", "/form-sources/tf", body))]
+    seen.append(("GET", route, *call(api, "GET", "/form-sources/tf")))
+    response = webhook.invoke(
+        delivery_event("typeform", "tf", body_of("typeform", sample("typeform")), "s")
+    )
+    seen.append(
+        (
+            "POST",
+            "/webhooks/forms/{source_id}",
+            response["statusCode"],
+            json.loads(response["body"]),
+        )
+    )
+    return seen

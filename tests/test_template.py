@@ -74,15 +74,24 @@ def test_layer_is_built_by_sam_from_its_requirements(template: dict[str, Any]) -
     assert (content / "leadops" / "__init__.py").is_file()
 
 
+# Routes without IAM: each authenticates otherwise (a vendor's signature; the public router's
+# origin allow-list, rate limits and signed booking links; the snippet is a public file).
+SIGNED_ROUTES = {"/webhooks/demo-request", "/webhooks/forms/{source_id}"}  # forms: issue 12
+PUBLIC_ROUTES = {
+    *SIGNED_ROUTES,
+    "/router/forms/{source_id}/submit",
+    "/router",
+    "/router/book/{token}",
+    "/leadops.js",
+}
+
+
 def test_http_routes_require_iam_auth(template: dict[str, Any]) -> None:
     api = template["Resources"]["LeadopsApi"]["Properties"]
     assert api["Auth"]["DefaultAuthorizer"] == "AWS_IAM"
     for name, function in _resources(template, "AWS::Serverless::Function").items():
         for event in function["Properties"].get("Events", {}).values():
-            if (
-                event["Type"] == "HttpApi"
-                and event["Properties"]["Path"] != "/webhooks/demo-request"
-            ):
+            if event["Type"] == "HttpApi" and event["Properties"]["Path"] not in PUBLIC_ROUTES:
                 assert event["Properties"].get("Auth", {}).get("Authorizer") == "AWS_IAM", name
 
 
@@ -232,6 +241,8 @@ def test_snapstart_is_a_parameter_applied_to_the_http_functions_only(
         "LeadsApiFunction",
         "AccountsApiFunction",
         "RulebookApiFunction",
+        *("FormSourcesApiFunction", "FormWebhookFunction"),  # forms: issue 12
+        "RouterFunction",
     }
     for name, function in _resources(template, "AWS::Serverless::Function").items():
         properties = function["Properties"]

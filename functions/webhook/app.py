@@ -8,40 +8,23 @@ from leadops import coldstart  # first: holds garbage collection off while the r
 
 # isort: split
 
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from leadops.adapters import aws
-from leadops.adapters.accounts_table import AccountsTable
-from leadops.adapters.bedrock import BedrockClassifier
-from leadops.adapters.events import LeadEvents
-from leadops.adapters.leads_table import Pools, WebhookStore
-from leadops.adapters.queues import SupportQueue
+from leadops.adapters import aws, wiring
 from leadops.http.answers import answers
 from leadops.http.answers.decisions import DecisionAnswer
 from leadops.http.resolver import build_resolver, guard_body, require_signature
 from leadops.http.signature import secrets_from
 from leadops.models import MAX_BODY_BYTES_WEBHOOK, FormSubmission
-from leadops.services.demo_requests import DemoRequests
-from leadops.services.live_rulebook import LiveRulebook
 from leadops.settings import WebhookSettings
 
 logger = Logger()
 app = build_resolver(logger, unavailable_on=aws.unavailable_errors())
 settings = WebhookSettings.from_env()
-demo_requests = DemoRequests(
-    rules=LiveRulebook.of(settings.rulebook_table),
-    store=WebhookStore(settings.leads_table, AccountsTable(settings.accounts_table)),
-    pools=Pools(settings.leads_table),
-    tickets=SupportQueue(settings.support_tickets_queue_url),
-    events=LeadEvents(settings.event_bus_name),
-    clock=lambda: datetime.now(UTC),
-    # Optional AI qualifier: on when a Bedrock model id is configured; the rules always run.
-    ai=BedrockClassifier(model_id) if (model_id := settings.ai_classifier_model_id) else None,
-)
+demo_requests = wiring.demo_requests(settings)
 
 
 def webhook_secrets() -> list[str]:

@@ -21,6 +21,7 @@ from leadops.rules import Rules
 from leadops.tickets import SupportTicket
 
 if TYPE_CHECKING:  # the routing rules load only where accounts are routed
+    from leadops.form_sources import FormSource  # and form sources where forms are
     from leadops.routing import AccountSnapshot
 
 
@@ -330,3 +331,47 @@ class SlackLedger(Protocol):
     def posted(self, lead_id: str, channel: str, ts: str, at: datetime) -> bool: ...
 
     def release(self, lead_id: str, token: str) -> bool: ...
+
+
+# --- form sources (issue 12) -----------------------------------------------------------------
+class FormSources(Protocol):
+    """Where form sources are kept (``PUT/GET /form-sources/{id}``, read by every delivery)."""
+
+    def get(self, source_id: str) -> FormSource | None:
+        """The source as stored (None if there is none)."""
+        ...
+
+    def put(self, source: FormSource) -> None:
+        """Create or replace the source."""
+        ...
+
+
+# --- the public router (issue 12) ----------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """One rate limit: at most ``limit`` requests per ``window_s`` for a subject of a scope
+    (``ip`` and a hashed address, ``answers`` and a hash of the answers)."""
+
+    scope: str
+    subject: str
+    limit: int
+    window_s: int
+
+
+class RateCounter(Protocol):
+    def hit(self, limits: Sequence[Limit], now: int) -> Limit | None:
+        """Count one request against every limit at once: the first full limit (then nothing
+        was counted), else None."""
+        ...
+
+
+class HumanCheck(Protocol):
+    """A challenge the browser solved (Cloudflare Turnstile), verified server-side."""
+
+    def verify(self, token: str, remote_ip: str | None) -> bool: ...
+
+
+class BookingTokens(Protocol):
+    """The secret(s) booking tokens are signed with: the first signs, any verifies."""
+
+    def secrets(self) -> list[str]: ...

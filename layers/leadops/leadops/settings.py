@@ -150,3 +150,39 @@ class SlackNotifySettings(FunctionSettings):
     slack_bot_token_secret_arn: Name
     slack_channel: Name  # the channel for leads whose rep has no slack_user_id (or no rep)
     slack_api_url: Name = "https://slack.com/api"
+
+
+# --- form sources (issue 12) -----------------------------------------------------------------
+class FormWebhookSettings(FunctionSettings):
+    """POST /webhooks/forms/{source_id}: the demo-request webhook's tables, queue and bus; each
+    source's secret is read by the name the source gives (IAM allows the stack's prefix only)."""
+
+    rulebook_table: Name | None = None
+    leads_table: Name
+    accounts_table: Name
+    support_tickets_queue_url: Name
+    event_bus_name: Name
+    ai_classifier_model_id: Name | None = None
+
+
+class FormSourcesApiSettings(FunctionSettings):
+    leads_table: Name
+    form_secrets_prefix: Name  # a source's secret_name must start with it (IAM allows no other)
+
+
+# --- the public router (issue 12) ----------------------------------------------------------
+class RouterSettings(FunctionSettings):
+    """The public router decides as the webhook does (its tables, queue and bus), signs booking
+    links with ROUTER_SECRET_ARN and, when ROUTER_TURNSTILE is "on", checks Cloudflare
+    Turnstile with the secret in TURNSTILE_SECRET_ARN at TURNSTILE_SITEVERIFY_URL."""
+
+    rulebook_table: Name | None = None
+    leads_table: Name
+    accounts_table: Name
+    support_tickets_queue_url: Name
+    event_bus_name: Name
+    router_secret_arn: Name
+    ai_classifier_model_id: Name | None = None
+    router_turnstile: Literal["on", "off"]
+    turnstile_secret_arn: Name
+    turnstile_siteverify_url: Name

@@ -15,6 +15,11 @@ class per item kind over the same table:
   ``position``
 - ICP sync (``IcpSyncs``): ``ICPSYNC#<email>`` / ``ICPSYNC`` - what PostHog was last sent for
   the email
+- form source (``FormSources``, issue 12): ``FORMSOURCE#<source_id>`` / ``FORMSOURCE`` - the
+  form's vendor, secret name, field mapping, origins and visitor texts (``doc``)
+
+- rate-limit counter (``RateLimits``, issue 12): ``RATE#<scope>#<hash>#<window start>`` /
+  ``RATE`` - ``hits`` in a fixed window; TTL removes it after the window
 
 ``WebhookStore`` reads and writes what one demo request needs across those kinds, in one
 BatchGetItem and one TransactWriteItems. A lead's id is derived from its submission id, so a
@@ -22,20 +27,39 @@ replayed submission finds its lead with one read, and the conditional write make
 duplicate lose cleanly.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from leadops.adapters.leads_table.accounts import AccountLockouts, AccountProfile, AccountProfiles
 from leadops.adapters.leads_table.icp_sync import IcpSyncs
 from leadops.adapters.leads_table.leads import Leads
 from leadops.adapters.leads_table.pools import Pools
+from leadops.adapters.leads_table.rate_limits import RateLimits
 from leadops.adapters.leads_table.reps import Reps
 from leadops.adapters.leads_table.webhook import SubmissionTransaction, WebhookStore
+
+if TYPE_CHECKING:
+    from leadops.adapters.leads_table.form_sources import FormSources
+
+
+def __getattr__(name: str) -> Any:
+    """``FormSources`` loads on first use: only the form functions need the form-source model,
+    so the others' cold start does not pay for it."""
+    if name == "FormSources":
+        from leadops.adapters.leads_table.form_sources import FormSources
+
+        return FormSources
+    raise AttributeError(name)
+
 
 __all__ = [
     "AccountLockouts",
     "AccountProfile",
     "AccountProfiles",
+    "FormSources",
     "IcpSyncs",
     "Leads",
     "Pools",
+    "RateLimits",
     "Reps",
     "SubmissionTransaction",
     "WebhookStore",

@@ -20,6 +20,8 @@ class Kind(StrEnum):
     REP = "REP"
     POOL = "POOL"
     ICP_SYNC = "ICPSYNC"
+    FORM_SOURCE = "FORMSOURCE"  # issue 12
+    RATE = "RATE"  # the public router's rate-limit counters (issue 12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +90,16 @@ def lead_order(received_at: str, lead_id: str) -> str:
 
 
 REPS = "REPS"  # gsi1 partition listing every rep
+
+
+# --- form sources (issue 12) -----------------------------------------------------------------
+def form_source(source_id: str) -> Key:
+    """A form source: its vendor, secret reference, field mapping, origins and texts."""
+    return Key(f"FORMSOURCE#{source_id}", Kind.FORM_SOURCE)
+
+
+# --- the public router (issue 12) ----------------------------------------------------------
+def rate_counter(scope: str, subject: str, window_start: int) -> Key:
+    """One rate-limit counter: ``scope`` ("ip", "answers"), its hashed subject, and the start
+    (unix seconds) of its fixed window; TTL removes it after the window."""
+    return Key(f"RATE#{scope}#{subject}#{window_start}", Kind.RATE)

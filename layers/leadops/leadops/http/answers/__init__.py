@@ -34,10 +34,12 @@ class ErrorAnswer(Answer):
 _ERRORS = {
     400: "Not JSON, not UTF-8 or not base64",
     401: "No valid X-Leadops-Signature",
+    403: "Refused: an origin not on the form's allow-list, or no solved challenge (Turnstile)",
     404: "No such lead, rep, account, version or job",
     409: "Contradicts what is stored",
     413: "Body too large",
     422: "Invalid request: the fields to fix",
+    429: "Too many requests from this address or with these answers (Retry-After)",
     503: "AWS unavailable: nothing was stored, retry (Retry-After)",
 }
 _ALWAYS = (400, 413, 422, 503)
