@@ -305,3 +305,23 @@ class ImportFiles(Protocol):
         ...
 
     def put_report(self, bucket: str, key: str, document: dict[str, Any]) -> None: ...
+
+
+# --- destinations (issue 14): events in batches, the CRM syncs -------------------------------
+class EventBatches(Protocol):
+    """The stack's event bus, many events of one type at a time (PutEvents takes 10 a call)."""
+
+    def publish_all(self, detail_type: str, details: list[dict[str, Any]]) -> None: ...
+
+
+class SyncLedger(Protocol):
+    """What a CRM sync reads from leadops (stored leads, reps) and what it remembers having
+    sent each destination (a fingerprint per record), so a replay sends nothing."""
+
+    def leads(self, lead_ids: list[str]) -> dict[str, StoredLead]: ...
+
+    def reps(self, rep_ids: list[str]) -> dict[str, Rep]: ...
+
+    def last_sent(self, destination: str, keys: list[str]) -> dict[str, str]: ...
+
+    def remember_sent(self, destination: str, sent: dict[str, str], at: datetime) -> None: ...

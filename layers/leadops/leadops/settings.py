@@ -88,12 +88,14 @@ class WebhookSettings(FunctionSettings):
 class LeadsApiSettings(FunctionSettings):
     rulebook_table: Name | None = None
     leads_table: Name
+    event_bus_name: Name  # lead.disqualified, lead.outcome (issue 14)
 
 
 class AccountsApiSettings(FunctionSettings):
     rulebook_table: Name | None = None
     accounts_table: Name
     leads_table: Name
+    event_bus_name: Name  # account.routed (issue 14)
 
 
 class RulebookSettings(FunctionSettings):
@@ -123,6 +125,7 @@ class SweepWorkerSettings(FunctionSettings):
     leads_table: Name
     sweep_queue_url: Name
     sweep_page_size: Count = 500
+    event_bus_name: Name  # account.routed (issue 14)
 
 
 class AccountImportSettings(FunctionSettings):
