@@ -21,6 +21,31 @@ FactKey = Literal[
 AccountKey = Literal["team", "rule"]
 SalesforceField = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$")]
 HubSpotProperty = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,99}$")]
+_SALESFORCE_LEAD_FIELDS: dict[FactKey, str] = {
+    "lead_score": "LeadOps_Lead_Score__c",
+    "icp_score": "LeadOps_ICP_Score__c",
+    "icp_tier": "LeadOps_ICP_Tier__c",
+    "outcome": "LeadOps_Outcome__c",
+    "reasons": "LeadOps_Reasons__c",
+    "rulebook_version": "LeadOps_Rulebook_Version__c",
+}
+_SALESFORCE_ACCOUNT_FIELDS: dict[AccountKey, str] = {
+    "team": "LeadOps_Team__c",
+    "rule": "LeadOps_Routing_Rule__c",
+}
+_HUBSPOT_CONTACT_PROPERTIES: dict[FactKey, str] = {
+    "lead_id": "leadops_lead_id",
+    "lead_score": "leadops_lead_score",
+    "icp_score": "leadops_icp_score",
+    "icp_tier": "leadops_icp_tier",
+    "outcome": "leadops_outcome",
+    "reasons": "leadops_reasons",
+    "rulebook_version": "leadops_rulebook_version",
+}
+_HUBSPOT_COMPANY_PROPERTIES: dict[AccountKey, str] = {
+    "team": "leadops_team",
+    "rule": "leadops_routing_rule",
+}
 NOT_PROVIDED = "[not provided]"  # what Salesforce's own web-to-lead writes for a missing name
 
 
@@ -39,18 +64,11 @@ class SalesforceMapping(BaseModel):
 
     lead_external_id_field: SalesforceField = "LeadOps_Lead_Id__c"
     lead_fields: dict[FactKey, SalesforceField] = Field(
-        default_factory=lambda: {
-            "lead_score": "LeadOps_Lead_Score__c",
-            "icp_score": "LeadOps_ICP_Score__c",
-            "icp_tier": "LeadOps_ICP_Tier__c",
-            "outcome": "LeadOps_Outcome__c",
-            "reasons": "LeadOps_Reasons__c",
-            "rulebook_version": "LeadOps_Rulebook_Version__c",
-        }
+        default_factory=lambda: dict(_SALESFORCE_LEAD_FIELDS)
     )
     account_external_id_field: SalesforceField = "LeadOps_Domain__c"
     account_fields: dict[AccountKey, SalesforceField] = Field(
-        default_factory=lambda: {"team": "LeadOps_Team__c", "rule": "LeadOps_Routing_Rule__c"}
+        default_factory=lambda: dict(_SALESFORCE_ACCOUNT_FIELDS)
     )
 
     def lead(self, facts: LeadFacts) -> dict[str, Any]:
@@ -93,19 +111,11 @@ class HubSpotMapping(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     contact_properties: dict[FactKey, HubSpotProperty] = Field(
-        default_factory=lambda: {
-            "lead_id": "leadops_lead_id",
-            "lead_score": "leadops_lead_score",
-            "icp_score": "leadops_icp_score",
-            "icp_tier": "leadops_icp_tier",
-            "outcome": "leadops_outcome",
-            "reasons": "leadops_reasons",
-            "rulebook_version": "leadops_rulebook_version",
-        }
+        default_factory=lambda: dict(_HUBSPOT_CONTACT_PROPERTIES)
     )
     company_id_property: HubSpotProperty = "domain"
     company_properties: dict[AccountKey, HubSpotProperty] = Field(
-        default_factory=lambda: {"team": "leadops_team", "rule": "leadops_routing_rule"}
+        default_factory=lambda: dict(_HUBSPOT_COMPANY_PROPERTIES)
     )
 
     def contact(self, facts: LeadFacts) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from leadops.account import AccountRecord, ScanPage
 from leadops.assignment import Pool, Rep, RepRole
 from leadops.classification import Label
+from leadops.destinations import AccountFacts, LeadFacts
 from leadops.icp_sync import IcpPerson, IcpUpdate
 from leadops.lead_record import Intake, LeadRecord, StoredLead
 from leadops.models import LeadInput
@@ -325,3 +326,28 @@ class SyncLedger(Protocol):
     def last_sent(self, destination: str, keys: list[str]) -> dict[str, str]: ...
 
     def remember_sent(self, destination: str, sent: dict[str, str], at: datetime) -> None: ...
+
+
+class CrmDestination(Protocol):
+    """One CRM (Salesforce, HubSpot) as its sync worker writes to it: records built from
+    leadops' facts, sent in batches by an external id (an upsert, so a repeat writes the same
+    record again, never a second one)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def batch_size(self, kind: str) -> int:
+        """Records per call for ``kind`` ("lead" or "account")."""
+        ...
+
+    def lead_record(self, facts: LeadFacts) -> dict[str, Any] | None: ...
+
+    def account_record(self, facts: AccountFacts) -> dict[str, Any] | None: ...
+
+    def calls_allowed(self) -> int | None:
+        """How many calls this invocation may make (None: no bound; the CRM's API usage)."""
+        ...
+
+    def send(self, kind: str, records: list[dict[str, Any]], deadline: float | None) -> list[bool]:
+        """Whether each record was written, in order; raises ``VendorError`` for the call."""
+        ...

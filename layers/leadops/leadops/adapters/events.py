@@ -34,5 +34,6 @@ class LeadEvents:
             ]
             answer = aws.client("events").put_events(Entries=entries)
             if answer.get("FailedEntryCount"):
-                codes = [e.get("ErrorCode") for e in answer["Entries"] if e.get("ErrorCode")]
-                raise RuntimeError(f"EventBridge refused {detail_type}: {(codes or ['unknown'])[0]}")
+                codes = [e["ErrorCode"] for e in answer["Entries"] if e.get("ErrorCode")]
+                code = codes[0] if codes else "unknown"
+                raise RuntimeError(f"EventBridge refused {detail_type}: {code}")

@@ -15,6 +15,8 @@ class per item kind over the same table:
   ``position``
 - ICP sync (``IcpSyncs``): ``ICPSYNC#<email>`` / ``ICPSYNC`` - what PostHog was last sent for
   the email
+- destination sync (``SyncLedgerTable``, issue 14): ``SYNC#<destination>#<record>`` / ``SYNC`` -
+  the fingerprint of what Salesforce / HubSpot was last sent for a lead or an account
 
 ``WebhookStore`` reads and writes what one demo request needs across those kinds, in one
 BatchGetItem and one TransactWriteItems. A lead's id is derived from its submission id, so a
@@ -23,6 +25,7 @@ duplicate lose cleanly.
 """
 
 from leadops.adapters.leads_table.accounts import AccountLockouts, AccountProfile, AccountProfiles
+from leadops.adapters.leads_table.destinations import SyncLedgerTable
 from leadops.adapters.leads_table.icp_sync import IcpSyncs
 from leadops.adapters.leads_table.leads import Leads
 from leadops.adapters.leads_table.pools import Pools
@@ -38,5 +41,6 @@ __all__ = [
     "Pools",
     "Reps",
     "SubmissionTransaction",
+    "SyncLedgerTable",
     "WebhookStore",
 ]

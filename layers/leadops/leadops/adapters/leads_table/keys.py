@@ -20,6 +20,7 @@ class Kind(StrEnum):
     REP = "REP"
     POOL = "POOL"
     ICP_SYNC = "ICPSYNC"
+    SYNC = "SYNC"  # issue 14: what a CRM destination was last sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +89,14 @@ def lead_order(received_at: str, lead_id: str) -> str:
 
 
 REPS = "REPS"  # gsi1 partition listing every rep
+
+
+# --- destinations (issue 14) ------------------------------------------------------------------
+def sync(destination: str, record_key: str) -> Key:
+    """What ``destination`` (salesforce, hubspot) was last sent for one record
+    (``lead#<lead_id>``, ``account#<account_id>``): a fingerprint."""
+    return Key(f"SYNC#{destination}#{record_key}", Kind.SYNC)
+
+
+def record_key_of_sync(destination: str, item: dict[str, Any]) -> str:
+    return str(item["pk"]).removeprefix(f"SYNC#{destination}#")
