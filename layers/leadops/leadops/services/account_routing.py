@@ -190,7 +190,7 @@ def routed_events(
         before, after = _routed_fields(record.routing), _routed_fields(routing)
         if before == after:
             continue
-        domain = routing.get("domain") or _domain(record)
+        domain = routing.get("domain") or _domain(record) or _domain_id(record.account_id)
         events[record.account_id] = {
             "account_id": record.account_id,
             "domain": domain,
@@ -199,6 +199,11 @@ def routed_events(
             "previous": before,
         }
     return events
+
+
+def _domain_id(account_id: str) -> str | None:
+    """An account id that is a company domain (a demo request's account without a snapshot)."""
+    return account_id if "." in account_id and company_domain_key(account_id) == account_id else None
 
 
 def announce_routed(events: EventBatches | None, details: list[dict[str, Any]]) -> None:
