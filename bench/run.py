@@ -11,7 +11,7 @@ noisy, so each is a best-of-N and every goal is checked as a ratio against code 
   headline row is the worst function's ratio.
 
 ``python bench/run.py --only cold [--runs 9]`` runs one part (cold, scoring, webhook, routing,
-sweep, dry_run) without writing bench/results.json.
+sweep, dry_run, destinations) without writing bench/results.json.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import cold
+import destinations
 import dry_run  # bench/dry_run.py, routing.py, sweep.py and webhook.py, beside this file
 import routing
 import sweep
@@ -52,6 +53,10 @@ GOALS = {
     "sweep_changed_accounts_per_write_call": 24,  # 25 a call, but each segment's last is partial
     "sweep_rerun_write_calls": 0,
     "sweep_worker_peak_mb_100000_accounts": 256,
+    "salesforce_calls_per_1000_qualified_leads": 5,  # sObject Collections of 200
+    "hubspot_calls_per_1000_qualified_leads": 10,  # batch upserts of 100
+    "salesforce_calls_per_1000_replayed": 0,
+    "hubspot_calls_per_1000_replayed": 0,
 }
 
 COUNTRIES = ["United Kingdom", "USA", "Germany", "India", "Brazil", "Poland", "Japan", "Spain"]
@@ -213,7 +218,7 @@ def _report(results: dict[str, float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = ["cold", "scoring", "webhook", "routing", "sweep", "dry_run"]
+    parts = ["cold", "scoring", "webhook", "routing", "sweep", "dry_run", "destinations"]
     parser.add_argument("--only", choices=parts, help="run one part; results.json is kept")
     parser.add_argument("--runs", type=int, default=15, help="cold-start runs per function")
     args = parser.parse_args()
@@ -232,6 +237,7 @@ def main() -> None:
         "routing": routing.rule_evaluation,
         "sweep": lambda: sweep.sweep_calls(template) | sweep.sweep_memory(),
         "dry_run": lambda: dry_run.dry_run_throughput(sample_bodies(5_000)),
+        "destinations": destinations.crm_calls,
     }
     results: dict[str, float] = {}
     for part in [args.only] if args.only else parts:

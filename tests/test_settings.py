@@ -13,8 +13,15 @@ from leadops_local.runtime import LocalFunction
 from leadops_local.template import Function, SamTemplate
 from tests.helpers import ROOT, TEMPLATE
 
-# PostHogHost set, so the PostHog sync function exists too.
-STACK = SamTemplate.load(TEMPLATE, {"PostHogHost": "http://127.0.0.1:9"})
+# PostHogHost and the CRM URLs set, so the PostHog, Salesforce and HubSpot syncs exist too.
+STACK = SamTemplate.load(
+    TEMPLATE,
+    {
+        "PostHogHost": "http://127.0.0.1:9",
+        "SalesforceInstanceUrl": "http://127.0.0.1:9",
+        "HubSpotApiUrl": "http://127.0.0.1:9",
+    },
+)
 FUNCTIONS = {function.logical_id: function for function in STACK.functions()}
 
 
@@ -52,7 +59,9 @@ def test_every_function_reads_exactly_the_variables_the_template_gives_it(
 def test_a_missing_variable_fails_the_init_naming_it(name: str) -> None:
     variables = _own_variables(FUNCTIONS[name])
     optional = {"RULEBOOK_TABLE", "AI_CLASSIFIER_MODEL_ID", "ZENDESK_SECRET_ARN",
-                "ZENDESK_TIMEOUT_S", "ZENDESK_RETRIES", "POSTHOG_DISTINCT_ID"}  # fmt: skip
+                "ZENDESK_TIMEOUT_S", "ZENDESK_RETRIES", "POSTHOG_DISTINCT_ID",
+                "SALESFORCE_API_VERSION", "SALESFORCE_FIELD_MAPPING", "SALESFORCE_USAGE_SLOW_PCT",
+                "SALESFORCE_USAGE_STOP_PCT", "HUBSPOT_PROPERTY_MAPPING"}  # fmt: skip
     for variable in sorted(variables - optional):
         with pytest.raises(ValidationError, match=re.escape(variable)):
             LocalFunction(FUNCTIONS[name], {variable: ""}).handler()

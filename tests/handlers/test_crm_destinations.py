@@ -104,7 +104,7 @@ def _sync(stack: SamTemplate, function: str, records: list[dict[str, Any]]) -> l
     return [failure["itemIdentifier"] for failure in answer["batchItemFailures"]]
 
 
-def _expect_token(server: HTTPServer, token: str = "00D-token-1") -> None:
+def _expect_token(server: HTTPServer, token: str = "00D-token-1") -> None:  # noqa: S107
     server.expect_ordered_request(
         "/services/oauth2/token",
         method="POST",
@@ -235,13 +235,15 @@ def test_an_expired_token_is_fetched_again_once(stack: SamTemplate, httpserver: 
 
 
 # --- one refused record fails alone ---------------------------------------------------------
-def test_a_record_salesforce_refuses_fails_alone(stack: SamTemplate, httpserver: HTTPServer) -> None:
+def test_a_record_salesforce_refuses_fails_alone(
+    stack: SamTemplate, httpserver: HTTPServer
+) -> None:
     other = {**SALES, "submission_id": "sub-2", "email": "grace@acme-analytics.io"}
     _qualified(stack, SALES, other)
     records = _messages(stack, "SalesforceSyncQueue")
     assert len(records) == 2
-    refused = {"id": None, "success": False, "created": False,
-               "errors": [{"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "fields": []}]}  # fmt: skip
+    errors = [{"statusCode": "FIELD_CUSTOM_VALIDATION_EXCEPTION", "fields": []}]
+    refused = {"id": None, "success": False, "created": False, "errors": errors}
     httpserver.expect_request("/services/oauth2/token", method="POST").respond_with_json(
         {"access_token": "00D-token-1"}
     )
@@ -273,7 +275,8 @@ def test_a_hubspot_multi_status_fails_only_the_refused_contacts(
     assert len(failed) == 1
     ledger = SyncLedgerTable(stack.physical_name("LeadsTable"))
     written = ledger.last_sent("hubspot", [f"lead#{lead}" for lead in bodies.values()])
-    assert f"lead#{bodies[failed[0]]}" not in written and len(written) == 1
+    assert f"lead#{bodies[failed[0]]}" not in written
+    assert len(written) == 1
 
 
 # --- nothing lost: 429 honoured, 5xx fails the batch, then the DLQ, then a redrive ------------
@@ -381,6 +384,7 @@ def test_a_routed_account_updates_the_account_owner_and_team_in_both_crms(
     (event,) = [json.loads(r["body"]) for r in sf_records]
     assert event["detail-type"] == "account.routed"
     assert event["detail"]["previous"] == {"team": None, "rule": None, "owner_id": None}
+    rule = account["routing"]["rule"]
     httpserver.expect_request("/services/oauth2/token", method="POST").respond_with_json(
         {"access_token": "00D-token-1"}
     )
@@ -389,14 +393,14 @@ def test_a_routed_account_updates_the_account_owner_and_team_in_both_crms(
         method="PATCH",
         json={"allOrNone": False, "records": [{
             "attributes": {"type": "Account"}, "LeadOps_Domain__c": "acme-analytics.io",
-            "LeadOps_Team__c": "new_business", "LeadOps_Routing_Rule__c": account["routing"]["rule"],
+            "LeadOps_Team__c": "new_business", "LeadOps_Routing_Rule__c": rule,
             "OwnerId": SF_USER}]},
     ).respond_with_json(_upserted("001000000000001AAA"))  # fmt: skip
     httpserver.expect_request(
         COMPANIES_UPSERT,
         method="POST",
         json={"inputs": [{"idProperty": "domain", "id": "acme-analytics.io", "properties": {
-            "leadops_team": "new_business", "leadops_routing_rule": account["routing"]["rule"],
+            "leadops_team": "new_business", "leadops_routing_rule": rule,
             "hubspot_owner_id": HS_OWNER, "domain": "acme-analytics.io"}}]},
     ).respond_with_json({"status": "COMPLETE", "results": []})  # fmt: skip
     assert _sync(stack, "SalesforceSyncFunction", sf_records) == []
