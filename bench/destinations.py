@@ -1,7 +1,10 @@
 """CRM write-back figures for `make bench` (issue 14): vendor calls per 1,000 qualified leads.
 
-1,000 sales demo requests go through the webhook on moto; their ``lead.qualified`` events
-reach the Salesforce and HubSpot queues through the template's EventBridge rules; each queue is
+One sales demo request goes through the webhook on moto; its stored decision is copied to
+999 more leads (own ids and emails: webhook calls on moto cost ~0.3 s each, 1,000 of them more
+than this bench's budget) and a ``lead.qualified`` event per lead is put on the stack's bus,
+as the webhook does; they reach the Salesforce and HubSpot queues through the template's
+EventBridge rules; each queue is
 handed to its worker in batches of the template's ``BatchSize`` (as Lambda's poller would with
 a full batching window), against a stand-in on 127.0.0.1 that counts the calls and answers
 every record written. Then the same messages again (a replayed delivery): calls counted too.
@@ -22,6 +25,9 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from leadops.adapters import hubspot, salesforce
+from leadops.adapters.dynamodb import batch_write
+from leadops.adapters.events import LeadEvents
+from leadops.adapters.leads_table import Leads
 from leadops.http.signature import sign
 from leadops_local.apigw import build_event, match_route
 from leadops_local.provision import provision
@@ -71,6 +77,27 @@ def _http(function: LocalFunction, template: SamTemplate, method: str, path: str
     return answer
 
 
+def _copy_lead(template: SamTemplate, answer: dict[str, Any]) -> None:
+    """``LEADS - 1`` more leads like the stored one, each announced as the webhook does."""
+    table = template.physical_name("LeadsTable")
+    leads = Leads(table)
+    stored = leads.get(answer["lead_id"])
+    puts, details = [], []
+    for i in range(1, LEADS):
+        lead_id = f"ld_bench{i:06}"
+        record = stored.record.model_copy(
+            update={"email": f"lead{i}@acme-analytics.io", "submission_id": f"bench-{i}",
+                    "answer": {**stored.record.answer, "lead_id": lead_id}}
+        )  # fmt: skip
+        item = leads.put(lead_id, record, owner_id=stored.owner_id, expires_at=None)["Put"]["Item"]
+        puts.append({"PutRequest": {"Item": item}})
+        details.append({key: answer[key] for key in ("classification", "outcome", "lead_score",
+                        "icp_score", "icp_tier", "rulebook_version")} | {"lead_id": lead_id,
+                        "owner_id": stored.owner_id})  # fmt: skip
+    batch_write(table, puts)
+    LeadEvents(template.physical_name("LeadsBus")).publish_all("lead.qualified", details)
+
+
 def _batches(template: SamTemplate, queue: str, size: int) -> list[list[dict[str, Any]]]:
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=template.physical_name(queue))["QueueUrl"]
@@ -110,9 +137,8 @@ def _run(template: SamTemplate, counts: Counter[str]) -> dict[str, float]:
     _http(leads_api, template, "PUT", "/reps/grace", REP)
     webhook = LocalFunction(template.function("WebhookFunction"))
     body = json.loads((ROOT / "events" / "bodies" / "demo-request.json").read_text())
-    for i in range(LEADS):
-        lead = {**body, "submission_id": f"bench-{i}", "email": f"lead{i}@acme-analytics.io"}
-        _http(webhook, template, "POST", "/webhooks/demo-request", lead)
+    answer = json.loads(_http(webhook, template, "POST", "/webhooks/demo-request", body)["body"])
+    _copy_lead(template, answer)
     figures: dict[str, float] = {}
     for name, function, queue in (
         ("salesforce", "SalesforceSyncFunction", "SalesforceSyncQueue"),

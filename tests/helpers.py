@@ -238,3 +238,28 @@ def candidate(version: str = "2099-01-01.1", **changes: Any) -> dict[str, Any]:
             node = node[part]
         node[last] = value
     return document
+
+
+# --- destinations (issue 14) ------------------------------------------------------------------
+@contextmanager
+def hanging_stand_in(path: str, hold_s: float = 20) -> Iterator[tuple[Any, threading.Event]]:
+    """A threaded vendor stand-in on 127.0.0.1 whose ``path`` hangs until the block ends
+    (``hold_s`` at most), so no late reply leaks into another test; the server and the event
+    that releases it."""
+    from pytest_httpserver import HTTPServer
+    from werkzeug import Request, Response
+
+    release = threading.Event()
+    server = HTTPServer(host="127.0.0.1", threaded=True)
+    server.start()
+
+    def hang(request: Request) -> Response:
+        release.wait(hold_s)
+        return Response("{}", status=200, content_type="application/json")
+
+    server.expect_request(path).respond_with_handler(hang)
+    try:
+        yield server, release
+    finally:
+        release.set()
+        server.stop()

@@ -36,14 +36,21 @@ import boto3
 import pytest
 from moto import mock_aws
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from leadops.adapters import hubspot, salesforce
 from leadops.adapters.leads_table import SyncLedgerTable
 from leadops_local.provision import provision
 from leadops_local.runtime import LambdaContext, LocalFunction, environment
 from leadops_local.template import SamTemplate
-from tests.helpers import SALES, TEMPLATE, WEBHOOK_SECRET, add_rep, call, deliver
+from tests.helpers import (
+    SALES,
+    TEMPLATE,
+    WEBHOOK_SECRET,
+    add_rep,
+    call,
+    deliver,
+    hanging_stand_in,
+)
 
 SF_SECRET = {"client_id": "3MVG9-test-client", "client_secret": "test-client-secret"}
 SF_USER = "005000000000001AAA"
@@ -330,21 +337,9 @@ def test_a_crm_that_stays_down_loses_nothing_queue_then_dlq_then_redrive(
 
 @pytest.fixture
 def hanging_crm() -> Iterator[tuple[HTTPServer, threading.Event]]:
-    """A threaded stand-in whose every answer hangs until the test ends (20 s at most)."""
-    release = threading.Event()
-    server = HTTPServer(host="127.0.0.1", threaded=True)
-    server.start()
-
-    def hang(request: Request) -> Response:
-        release.wait(20)
-        return Response("{}", status=200, content_type="application/json")
-
-    server.expect_request(CONTACTS_UPSERT).respond_with_handler(hang)
-    try:
+    """A HubSpot stand-in whose batch upsert hangs until the test ends."""
+    with hanging_stand_in(CONTACTS_UPSERT) as (server, release):
         yield server, release
-    finally:
-        release.set()
-        server.stop()
 
 
 def test_a_hanging_crm_never_keeps_the_worker_past_its_timeout(
@@ -416,3 +411,29 @@ def test_no_crm_parameters_means_no_sync_resources(template: SamTemplate) -> Non
     assert not {"SalesforceSyncFunction", "HubSpotSyncFunction"} & functions
     assert not template.exists("SalesforceDeadLetterQueue")
     assert not template.exists("HubSpotDeadLetterQueue")
+
+
+def test_a_disqualification_is_announced_with_ids_only_and_reaches_the_crm(
+    stack: SamTemplate, httpserver: HTTPServer
+) -> None:
+    (answer,) = _qualified(stack)
+    _messages(stack, "HubSpotSyncQueue")  # lead.qualified: not what this test is about
+    leads_api = LocalFunction(stack.function("LeadsApiFunction"))
+    reason = "Ada Lovelace asked us to stop"  # free text may name people: never in the event
+    status, _ = call(
+        leads_api, "POST", f"/leads/{answer['lead_id']}/disqualify", {"reason": reason}
+    )
+    assert status == 200
+    (record,) = _messages(stack, "HubSpotSyncQueue")
+    event = json.loads(record["body"])
+    assert event["detail-type"] == "lead.disqualified"
+    assert event["detail"]["outcome"] == "disqualified"
+    assert "Lovelace" not in record["body"]
+    assert event["detail"]["owner_id"] == "tae-1"
+    httpserver.expect_request(
+        CONTACTS_UPSERT,
+        method="POST",
+        json={"inputs": [_hs_contact(answer, leadops_outcome="disqualified")]},
+    ).respond_with_json({"status": "COMPLETE", "results": []})
+    assert _sync(stack, "HubSpotSyncFunction", [record]) == []
+    httpserver.check_assertions()
