@@ -203,7 +203,8 @@ def routed_events(
 
 def _domain_id(account_id: str) -> str | None:
     """An account id that is a company domain (a demo request's account without a snapshot)."""
-    return account_id if "." in account_id and company_domain_key(account_id) == account_id else None
+    is_domain = "." in account_id and company_domain_key(account_id) == account_id
+    return account_id if is_domain else None
 
 
 def announce_routed(events: EventBatches | None, details: list[dict[str, Any]]) -> None:
