@@ -50,11 +50,15 @@ def _stand_in(counts: Counter[str]) -> HTTPServer:
             return Response(json.dumps({"access_token": "00D-bench"}), 200)
         body = request.get_json()
         if "/composite/sobjects/" in path:
+            if len(body["records"]) > 200:  # "The list can contain up to 200 objects"
+                return Response("[]", 400)
             counts["salesforce"] += 1
             counts["salesforce_records"] += len(body["records"])
             results = [{"id": "00Q", "success": True, "errors": [], "created": True}]
             headers = {"Sforce-Limit-Info": f"api-usage={counts['salesforce']}/100000"}
             return Response(json.dumps(results * len(body["records"])), 200, headers=headers)
+        if len(body["inputs"]) > 100:  # HubSpot's batch limit
+            return Response("{}", 400)
         counts["hubspot"] += 1
         counts["hubspot_records"] += len(body["inputs"])
         return Response(json.dumps({"status": "COMPLETE", "results": []}), 200)

@@ -21,7 +21,10 @@ Salesforce, REST API Developer Guide:
 HubSpot, CRM API reference "Upsert a batch of contacts": ``POST
 https://api.hubapi.com/crm/v3/objects/contacts/batch/upsert``, ``Authorization: Bearer
 <token>``, body ``{"inputs": [{"id": "<string>", "idProperty": "<string>", "properties":
-{}}]}``; the contacts guide upserts by ``email`` as ``idProperty``; batches of up to 100.
+{}}]}``; the contacts guide upserts by ``email`` as ``idProperty``. Batches of up to 100:
+"the current documented limit for the CRM object batch endpoints (including contacts) is 100
+records per request" (a HubSpot community answer pointing at the contacts v3 guide; the
+reference page itself shows no number). The bench's stand-in refuses a bigger batch.
 """
 
 from __future__ import annotations

@@ -273,3 +273,18 @@ def test_the_sweep_announces_each_routing_change_once_after_writing_it(
     assert {detail["owner_id"] for _, detail in bus.events} == {"tam-1"}
     sweep()  # a re-run over unchanged data: nothing written, nothing announced
     assert len(bus.events) == 30
+
+
+def test_the_clients_never_send_more_than_the_documented_batch() -> None:
+    """Salesforce: "The list can contain up to 200 objects"; HubSpot: 100 inputs a call."""
+    from leadops.adapters.hubspot import HubSpotClient, HubSpotDestination
+    from leadops.adapters.salesforce import SalesforceClient, SalesforceDestination
+
+    sf = SalesforceClient("http://127.0.0.1:9", "id", "secret")
+    with pytest.raises(ValueError, match="200"):
+        sf.upsert("Lead", "LeadOps_Lead_Id__c", [{}] * 201)
+    hs = HubSpotClient("http://127.0.0.1:9", "pat")
+    with pytest.raises(ValueError, match="100"):
+        hs.upsert("contacts", [{}] * 101)
+    assert SalesforceDestination(sf, SalesforceMapping()).batch_size("lead") == 200
+    assert HubSpotDestination(hs, HubSpotMapping()).batch_size("lead") == 100
