@@ -38,7 +38,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE = FIXTURES / "template.yaml"
 EVENTS = sorted((ROOT / "events").glob("*.json"))
 # Template parameters that are a vendor's base URL: pointed at a stand-in on 127.0.0.1.
-VENDOR_URL_PARAMETERS = ("ZendeskBaseUrl", "PostHogHost")
+VENDOR_URL_PARAMETERS = ("ZendeskBaseUrl", "PostHogHost", "SalesforceInstanceUrl", "HubSpotApiUrl")
 
 
 @pytest.fixture(scope="module")
