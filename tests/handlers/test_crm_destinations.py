@@ -30,6 +30,7 @@ reference page itself shows no number). The bench's stand-in refuses a bigger ba
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -172,8 +173,9 @@ def _upserted(result_id: str = "00Q000000000001AAA") -> list[dict[str, Any]]:
 
 # --- Done when: one upsert each, carrying the scores and the owner; a replay sends nothing ----
 def test_a_qualified_lead_is_one_salesforce_lead_upsert_and_one_hubspot_contact_upsert(
-    stack: SamTemplate, httpserver: HTTPServer
+    stack: SamTemplate, httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     (answer,) = _qualified(stack)
     assert answer["owner"]["id"] == "tae-1"
     _expect_token(httpserver)
@@ -206,6 +208,16 @@ def test_a_qualified_lead_is_one_salesforce_lead_upsert_and_one_hubspot_contact_
     key = f"lead#{answer['lead_id']}"
     assert key in ledger.last_sent("salesforce", [key])
     assert key in ledger.last_sent("hubspot", [key])
+    logged = caplog.text + " ".join(str(record.__dict__) for record in caplog.records)
+    assert "crm sync" in logged
+    for personal in (
+        SALES["email"],
+        "Lovelace",
+        HS_TOKEN,
+        "00D-token-1",
+        SF_SECRET["client_secret"],
+    ):
+        assert personal not in logged, personal
 
 
 def test_an_outcome_updates_the_same_records_by_their_external_ids(
