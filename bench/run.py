@@ -11,7 +11,7 @@ noisy, so each is a best-of-N and every goal is checked as a ratio against code 
   headline row is the worst function's ratio.
 
 ``python bench/run.py --only cold [--runs 9]`` runs one part (cold, scoring, webhook, routing,
-sweep, dry_run, slack, forms, router) without writing bench/results.json.
+sweep, dry_run, slack, forms, router, destinations) without writing bench/results.json.
 
 - slack (bench/slack.py): chat.postMessage calls per qualified lead and per redelivery, counted
   against a stand-in, and a batch against a hanging Slack as a share of its timeout.
@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import cold
+import destinations
 import dry_run  # bench/dry_run.py, routing.py, sweep.py and webhook.py, beside this file
 import forms
 import router
@@ -72,6 +73,10 @@ GOALS = {
     # forms: issue 12 - a vendor's webhook after the browser's decision of the same submission
     "forms_vendor_after_browser_aws_calls": 2,
     "forms_leads_per_browser_and_vendor_delivery": 1,
+    "salesforce_calls_per_1000_qualified_leads": 5,  # sObject Collections of 200
+    "hubspot_calls_per_1000_qualified_leads": 10,  # batch upserts of 100
+    "salesforce_calls_per_1000_replayed": 0,
+    "hubspot_calls_per_1000_replayed": 0,
 }
 
 COUNTRIES = ["United Kingdom", "USA", "Germany", "India", "Brazil", "Poland", "Japan", "Spain"]
@@ -243,6 +248,7 @@ def main() -> None:
         "slack",
         "forms",
         "router",
+        "destinations",
     ]
     parser.add_argument("--only", choices=parts, help="run one part; results.json is kept")
     parser.add_argument("--runs", type=int, default=15, help="cold-start runs per function")
@@ -265,6 +271,7 @@ def main() -> None:
         "slack": lambda: slack.slack_calls(ROOT / "template.yaml"),
         "forms": lambda: forms.vendor_after_browser(template) | forms.cpu_per_delivery(template),
         "router": lambda: router.cpu_per_decision(template) | router.aws_calls(template),
+        "destinations": destinations.crm_calls,
     }
     results: dict[str, float] = {}
     for part in [args.only] if args.only else parts:

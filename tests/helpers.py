@@ -260,9 +260,12 @@ def stack_with(
 
 
 @contextmanager
-def hanging_stand_in(path: str, answer: str = "{}") -> Iterator[Any]:
-    """A threaded vendor stand-in on 127.0.0.1 whose POST ``path`` hangs until the test ends
-    (15 s at most), so no late reply leaks into another test."""
+def hanging_stand_in(
+    path: str, answer: str = "{}", hold_s: float = 15
+) -> Iterator[tuple[Any, threading.Event]]:
+    """A threaded vendor stand-in on 127.0.0.1 whose ``path`` hangs until the block ends
+    (``hold_s`` at most; ``answer`` after that), so no late reply leaks into another test; the
+    server and the event that releases it."""
     from pytest_httpserver import HTTPServer
     from werkzeug import Request, Response
 
@@ -271,12 +274,12 @@ def hanging_stand_in(path: str, answer: str = "{}") -> Iterator[Any]:
     server.start()
 
     def hang(request: Request) -> Response:
-        release.wait(15)
+        release.wait(hold_s)
         return Response(answer, status=200, content_type="application/json")
 
-    server.expect_request(path, method="POST").respond_with_handler(hang)
+    server.expect_request(path).respond_with_handler(hang)
     try:
-        yield server
+        yield server, release
     finally:
         release.set()
         server.stop()

@@ -13,9 +13,15 @@ from leadops_local.runtime import LocalFunction
 from leadops_local.template import Function, SamTemplate
 from tests.helpers import ROOT, TEMPLATE
 
-# PostHogHost and SlackChannel set, so the PostHog sync and Slack functions exist too.
+# The optional parts switched on, so the PostHog sync, Slack, Salesforce and HubSpot exist too.
 STACK = SamTemplate.load(
-    TEMPLATE, {"PostHogHost": "http://127.0.0.1:9", "SlackChannel": "C0LEADS01"}
+    TEMPLATE,
+    {
+        "PostHogHost": "http://127.0.0.1:9",
+        "SlackChannel": "C0LEADS01",
+        "SalesforceInstanceUrl": "http://127.0.0.1:9",
+        "HubSpotApiUrl": "http://127.0.0.1:9",
+    },
 )
 FUNCTIONS = {function.logical_id: function for function in STACK.functions()}
 
@@ -55,7 +61,9 @@ def test_a_missing_variable_fails_the_init_naming_it(name: str) -> None:
     variables = _own_variables(FUNCTIONS[name])
     optional = {"RULEBOOK_TABLE", "AI_CLASSIFIER_MODEL_ID", "ZENDESK_SECRET_ARN",
                 "ZENDESK_TIMEOUT_S", "ZENDESK_RETRIES", "POSTHOG_DISTINCT_ID",
-                "SLACK_API_URL"}  # fmt: skip
+                "SLACK_API_URL",
+                "SALESFORCE_API_VERSION", "SALESFORCE_FIELD_MAPPING", "SALESFORCE_USAGE_SLOW_PCT",
+                "SALESFORCE_USAGE_STOP_PCT", "HUBSPOT_PROPERTY_MAPPING"}  # fmt: skip
     for variable in sorted(variables - optional):
         with pytest.raises(ValidationError, match=re.escape(variable)):
             LocalFunction(FUNCTIONS[name], {variable: ""}).handler()

@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadops.adapters import aws
 from leadops.adapters.accounts_table import AccountsTable
+from leadops.adapters.events import LeadEvents
 from leadops.adapters.leads_table import Pools
 from leadops.http.answers import answers
 from leadops.http.answers.accounts import AccountAnswer
@@ -27,6 +28,7 @@ settings = AccountsApiSettings.from_env()
 rules = LiveRulebook.of(settings.rulebook_table)
 accounts = AccountsTable(settings.accounts_table)
 leads = Pools(settings.leads_table)
+events = LeadEvents(settings.event_bus_name)
 
 
 def routing() -> AccountRouting:
@@ -38,7 +40,7 @@ def routing() -> AccountRouting:
 def add_signal(account_id: str, body: accounts_api.SignalInput) -> dict[str, Any]:
     router = routing()
     window = router.rulebook.routing.signal_window_days
-    return accounts_api.record_signal(accounts, router, account_id, body, window)
+    return accounts_api.record_signal(accounts, router, account_id, body, window, events)
 
 
 @app.get("/accounts/<account_id>", responses=answers(AccountAnswer, 404))

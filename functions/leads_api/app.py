@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadops.adapters import aws
+from leadops.adapters.events import LeadEvents
 from leadops.adapters.leads_table import Leads, Reps
 from leadops.assignment import Rep, RepFields
 from leadops.http.answers import answers
@@ -33,6 +34,7 @@ settings = LeadsApiSettings.from_env()
 leads = Leads(settings.leads_table)
 reps = Reps(settings.leads_table)
 rules = LiveRulebook.of(settings.rulebook_table)
+events = LeadEvents(settings.event_bus_name)
 
 
 @app.get("/leads/<lead_id>", responses=answers(LeadAnswer, 404))
@@ -44,13 +46,12 @@ def get_lead(lead_id: str) -> dict[str, Any]:
 def disqualify(lead_id: str, body: leads_api.Disqualification) -> dict[str, Any]:
     now = datetime.now(UTC)
     lockout_days = rules.current().rulebook.demo_booking.lockout_days
-    return leads_api.disqualify(leads, lead_id, body, now, lockout_days)
+    return leads_api.disqualify(leads, lead_id, body, now, lockout_days, events)
 
 
 @app.post("/leads/<lead_id>/outcome", responses=answers(OutcomeAnswer, 404))
 def outcome(lead_id: str, body: leads_api.OutcomeReport) -> dict[str, Any]:
-    leads.record_outcome(lead_id, body.outcome.value, body.amount, datetime.now(UTC))
-    return {"lead_id": lead_id, "outcome": body.outcome.value, "amount": body.amount}
+    return leads_api.record_outcome(leads, lead_id, body, datetime.now(UTC), events)
 
 
 @app.put("/reps/<rep_id>", responses=answers(RepAnswer))

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadops.adapters.accounts_table import AccountsTable
+from leadops.adapters.events import LeadEvents
 from leadops.adapters.leads_table import Pools
 from leadops.adapters.queues import TaskQueue
 from leadops.services.account_routing import AccountRouting
@@ -29,6 +30,7 @@ accounts = AccountsTable(settings.accounts_table)
 leads = Pools(settings.leads_table)
 tasks = TaskQueue(settings.sweep_queue_url)
 page_size = settings.sweep_page_size
+events = LeadEvents(settings.event_bus_name)
 
 
 def sweep(record: SweepRecord, lambda_context: LambdaContext) -> None:
@@ -37,7 +39,9 @@ def sweep(record: SweepRecord, lambda_context: LambdaContext) -> None:
     live = rules.current()
     routing = AccountRouting(live.rulebook, live.scorer, leads, datetime.now(UTC))
     time_left = lambda_context.get_remaining_time_in_millis
-    stats, rest = run_segment(task, accounts, routing, time_left, page_size=page_size)
+    stats, rest = run_segment(
+        task, accounts, routing, time_left, page_size=page_size, events=events
+    )
     if rest is not None:
         tasks.send_all([rest.model_dump_json()])
     logger.info(

@@ -136,7 +136,7 @@ def test_the_event_uuid_is_derived_from_the_person_and_the_values() -> None:
 
 @pytest.fixture
 def hanging_posthog() -> Iterator[HTTPServer]:
-    with hanging_stand_in("/batch/") as server:
+    with hanging_stand_in("/batch/") as (server, _):
         yield server
 
 

@@ -243,7 +243,7 @@ def test_a_lead_that_is_not_stored_is_logged_and_posts_nothing(
 
 @pytest.fixture
 def hanging_slack() -> Iterator[HTTPServer]:
-    with hanging_stand_in(POST, '{"ok": true, "ts": "1.2"}') as server:
+    with hanging_stand_in(POST, '{"ok": true, "ts": "1.2"}') as (server, _):
         yield server
 
 

@@ -38,7 +38,9 @@ FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE = FIXTURES / "template.yaml"
 EVENTS = sorted((ROOT / "events").glob("*.json"))
 # Template parameters that are a vendor's base URL: pointed at a stand-in on 127.0.0.1.
-VENDOR_URL_PARAMETERS = ("ZendeskBaseUrl", "PostHogHost", "SlackApiUrl")
+VENDOR_URL_PARAMETERS = (
+    "ZendeskBaseUrl", "PostHogHost", "SlackApiUrl", "SalesforceInstanceUrl", "HubSpotApiUrl",
+)  # fmt: skip
 # Parameters that turn optional parts on for the sample events (their functions exist only then).
 SWITCHES = ("SlackChannel=C0LEADS01",)
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from leadops.account import AccountRecord, ScanPage
 from leadops.assignment import Pool, Rep, RepRole
 from leadops.classification import Label
+from leadops.destinations import AccountFacts, LeadFacts
 from leadops.icp_sync import IcpPerson, IcpUpdate
 from leadops.lead_record import Intake, LeadRecord, StoredLead
 from leadops.models import LeadInput
@@ -375,3 +376,48 @@ class BookingTokens(Protocol):
     """The secret(s) booking tokens are signed with: the first signs, any verifies."""
 
     def secrets(self) -> list[str]: ...
+
+
+# --- destinations (issue 14): events in batches, the CRM syncs -------------------------------
+class EventBatches(Protocol):
+    """The stack's event bus, many events of one type at a time (PutEvents takes 10 a call)."""
+
+    def publish_all(self, detail_type: str, details: list[dict[str, Any]]) -> None: ...
+
+
+class SyncLedger(Protocol):
+    """What a CRM sync reads from leadops (stored leads, reps) and what it remembers having
+    sent each destination (a fingerprint per record), so a replay sends nothing."""
+
+    def leads(self, lead_ids: list[str]) -> dict[str, StoredLead]: ...
+
+    def reps(self, rep_ids: list[str]) -> dict[str, Rep]: ...
+
+    def last_sent(self, destination: str, keys: list[str]) -> dict[str, str]: ...
+
+    def remember_sent(self, destination: str, sent: dict[str, str], at: datetime) -> None: ...
+
+
+class CrmDestination(Protocol):
+    """One CRM (Salesforce, HubSpot) as its sync worker writes to it: records built from
+    leadops' facts, sent in batches by an external id (an upsert, so a repeat writes the same
+    record again, never a second one)."""
+
+    @property
+    def name(self) -> str: ...
+
+    def batch_size(self, kind: str) -> int:
+        """Records per call for ``kind`` ("lead" or "account")."""
+        ...
+
+    def lead_record(self, facts: LeadFacts) -> dict[str, Any] | None: ...
+
+    def account_record(self, facts: AccountFacts) -> dict[str, Any] | None: ...
+
+    def calls_allowed(self) -> int | None:
+        """How many calls this invocation may make (None: no bound; the CRM's API usage)."""
+        ...
+
+    def send(self, kind: str, records: list[dict[str, Any]], deadline: float | None) -> list[bool]:
+        """Whether each record was written, in order; raises ``VendorError`` for the call."""
+        ...

@@ -88,12 +88,14 @@ class WebhookSettings(FunctionSettings):
 class LeadsApiSettings(FunctionSettings):
     rulebook_table: Name | None = None
     leads_table: Name
+    event_bus_name: Name  # lead.disqualified, lead.outcome (issue 14)
 
 
 class AccountsApiSettings(FunctionSettings):
     rulebook_table: Name | None = None
     accounts_table: Name
     leads_table: Name
+    event_bus_name: Name  # account.routed (issue 14)
 
 
 class RulebookSettings(FunctionSettings):
@@ -123,6 +125,7 @@ class SweepWorkerSettings(FunctionSettings):
     leads_table: Name
     sweep_queue_url: Name
     sweep_page_size: Count = 500
+    event_bus_name: Name  # account.routed (issue 14)
 
 
 class AccountImportSettings(FunctionSettings):
@@ -186,3 +189,29 @@ class RouterSettings(FunctionSettings):
     router_turnstile: Literal["on", "off"]
     turnstile_secret_arn: Name
     turnstile_siteverify_url: Name
+
+
+# --- destinations (issue 14): the CRM sync workers -------------------------------------------
+HttpBase = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+/?$", max_length=300)]
+
+
+class SalesforceSyncSettings(FunctionSettings):
+    leads_table: Name
+    salesforce_instance_url: HttpBase  # https://yourorg.my.salesforce.com
+    salesforce_secret_arn: Name  # {"client_id", "client_secret"} of the connected app
+    salesforce_api_version: Annotated[str, StringConstraints(pattern=r"^[0-9]{2,3}\.[0-9]$")] = (
+        "62.0"
+    )
+    # JSON of leadops.crm_mapping.SalesforceMapping; unset: its defaults.
+    salesforce_field_mapping: Annotated[str, StringConstraints(max_length=4096)] | None = None
+    # Share of the org's daily API allowance (Sforce-Limit-Info) to slow down / stop at.
+    salesforce_usage_slow_pct: int = Field(default=80, ge=1, le=100)
+    salesforce_usage_stop_pct: int = Field(default=95, ge=1, le=100)
+
+
+class HubSpotSyncSettings(FunctionSettings):
+    leads_table: Name
+    hubspot_api_url: HttpBase  # https://api.hubapi.com
+    hubspot_token_secret_arn: Name  # the private app's access token
+    # JSON of leadops.crm_mapping.HubSpotMapping; unset: its defaults.
+    hubspot_property_mapping: Annotated[str, StringConstraints(max_length=4096)] | None = None

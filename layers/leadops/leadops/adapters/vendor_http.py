@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import urllib3
@@ -24,6 +25,17 @@ RETRY_AFTER_STATUSES = frozenset({429, 503})
 RETRY_AFTER_CAP_S = 5.0  # a longer wait is left to the queue
 BACKOFF_MAX_S = 120.0  # urllib3's own cap
 MIN_ATTEMPT_S = 0.1  # less time left than this: no attempt
+
+
+@dataclass(frozen=True, slots=True)
+class VendorAnswer:
+    status: int
+    data: bytes
+    headers: dict[str, str]  # as sent; look names up case-insensitively with ``header``
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
 
 
 class VendorUnreachable(Exception):
@@ -47,7 +59,8 @@ class JsonPoster:
         """The final status and body; ``VendorUnreachable`` when there was none."""
         body = json.dumps(document).encode("utf-8")
         headers = {"Content-Type": "application/json", **headers}
-        return self._request("POST", url, headers, deadline, body=body)
+        response = self._request("POST", url, headers, deadline, body=body)
+        return response.status, response.data
 
     def get(
         self,
@@ -57,7 +70,21 @@ class JsonPoster:
         deadline: float | None = None,
     ) -> tuple[int, bytes]:
         """GET ``url`` with ``fields`` as its query string; as ``post``."""
-        return self._request("GET", url, headers, deadline, fields=fields)
+        response = self._request("GET", url, headers, deadline, fields=fields)
+        return response.status, response.data
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        deadline: float | None = None,
+        body: bytes | None = None,
+    ) -> VendorAnswer:
+        """Any method with a ready body (a PATCH of JSON, a form POST); the final answer with
+        its headers (a vendor's usage header, say). Retried as ``post``."""
+        response = self._request(method, url, headers, deadline, body=body)
+        return VendorAnswer(response.status, response.data, dict(response.headers.items()))
 
     def _request(
         self,
@@ -67,7 +94,7 @@ class JsonPoster:
         deadline: float | None,
         body: bytes | None = None,
         fields: dict[str, str] | None = None,
-    ) -> tuple[int, bytes]:
+    ) -> Any:
         attempt = 0
         while True:
             attempt += 1
@@ -91,10 +118,10 @@ class JsonPoster:
                 time.sleep(backoff)
                 continue
             if response.status not in RETRYABLE_STATUSES:
-                return response.status, response.data
+                return response
             wait = self._wait(attempt, response)
             if attempt > self.retries or wait is None or not _fits(wait, deadline):
-                return response.status, response.data
+                return response
             time.sleep(wait)
 
     def _timeout(self, deadline: float | None) -> Timeout:

@@ -21,16 +21,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from leadops.account import AccountRecord
 from leadops.account_decision import AccountDecider, AccountDecision
 from leadops.assignment import Rep, pick
-from leadops.ports import RepPools
+from leadops.ports import EventBatches, RepPools
 from leadops.qualification import company_domain_key
 from leadops.routing import TEAM_ROLE, RoutingDecision, Team
 from leadops.rulebook import Rulebook
 from leadops.scoring import Scorer
 
 HISTORY_LIMIT = 50
+logger = Logger(child=True)
 
 Decided = tuple[AccountRecord, AccountDecision]
 
@@ -157,3 +160,61 @@ def _needs_owner(current: dict[str, Any] | None, team: Team) -> bool:
     if current is None or current.get("team") != team.value:
         return True
     return current.get("owner") is None  # same team, still waiting for a rep
+
+
+# --- account.routed (issue 14): what the destinations hear about a routing change -----------
+ROUTED = "account.routed"
+
+
+def _routed_fields(routing: dict[str, Any] | None) -> dict[str, Any]:
+    current = routing or {}
+    owner = current.get("owner")
+    return {
+        "team": current.get("team"),
+        "rule": current.get("rule"),
+        "owner_id": owner.get("id") if isinstance(owner, dict) else None,
+    }
+
+
+def routed_events(
+    records: Iterable[AccountRecord], changed: dict[str, dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """The ``account.routed`` detail of each account whose team, rule or owner ``changed``
+    moves (by account id): ids only, never a name. A routing rewritten only to name a new
+    domain is no change of routing."""
+    events: dict[str, dict[str, Any]] = {}
+    for record in records:
+        routing = changed.get(record.account_id)
+        if routing is None:
+            continue
+        before, after = _routed_fields(record.routing), _routed_fields(routing)
+        if before == after:
+            continue
+        domain = routing.get("domain") or _domain(record) or _domain_id(record.account_id)
+        events[record.account_id] = {
+            "account_id": record.account_id,
+            "domain": domain,
+            **after,
+            "rulebook_version": routing.get("rulebook_version"),
+            "previous": before,
+        }
+    return events
+
+
+def _domain_id(account_id: str) -> str | None:
+    """An account id that is a company domain (a demo request's account without a snapshot)."""
+    is_domain = "." in account_id and company_domain_key(account_id) == account_id
+    return account_id if is_domain else None
+
+
+def announce_routed(events: EventBatches | None, details: list[dict[str, Any]]) -> None:
+    """Publish ``account.routed`` for routings already written. The routing is stored; the
+    event is a notification, so a bus failure is logged (ids only), not raised."""
+    if events is None or not details:
+        return
+    try:
+        events.publish_all(ROUTED, details)
+    except Exception:
+        logger.exception(
+            "account.routed not published", extra={"accounts": [d["account_id"] for d in details]}
+        )

@@ -9,10 +9,10 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from leadops.account import AccountRecord
 from leadops.account_decision import AccountDecider
-from leadops.ports import AccountStore
+from leadops.ports import AccountStore, EventBatches
 from leadops.routing import SignalType, Team
 from leadops.scoring import IcpScoreCard
-from leadops.services.account_routing import AccountRouting
+from leadops.services.account_routing import AccountRouting, announce_routed, routed_events
 
 
 class SignalDetail(BaseModel):
@@ -57,15 +57,19 @@ def record_signal(
     account_id: str,
     signal: SignalInput,
     window_days: int,
+    events: EventBatches | None = None,
 ) -> dict[str, Any]:
     """Store the signal, then route the account at once rather than at the next sweep (decided
-    once: the same decision assigns and is shown)."""
+    once: the same decision assigns and is shown); a change of team, rule or owner is
+    announced as ``account.routed`` once written."""
     accounts.add_signal(account_id, signal.record(), signal.at or routing.now, window_days)
     record = accounts.get(account_id)
     decision = routing.decider.decide(record)
     changed = routing.assign([(record, decision)])
     if changed:
+        routed = routed_events([record], changed)
         accounts.put_routings(changed)
+        announce_routed(events, list(routed.values()))
         record.routing = changed[account_id]
     return account_view(record, decision.icp)
 

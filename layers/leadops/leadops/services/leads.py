@@ -6,13 +6,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from leadops.assignment import Rep
 from leadops.lead_record import StoredLead
-from leadops.ports import LeadStore
+from leadops.ports import EventBus, LeadStore
+
+logger = Logger(child=True)
+
+
+class OutcomeStore(LeadStore, Protocol):
+    def record_outcome(
+        self, lead_id: str, outcome: str, amount: float | None, at: datetime
+    ) -> None: ...
 
 
 class Disqualification(BaseModel):
@@ -52,12 +61,48 @@ def lead_view(stored: StoredLead) -> dict[str, Any]:
 
 
 def disqualify(
-    leads: LeadStore, lead_id: str, body: Disqualification, now: datetime, lockout_days: int
+    leads: LeadStore,
+    lead_id: str,
+    body: Disqualification,
+    now: datetime,
+    lockout_days: int,
+    events: EventBus | None = None,
 ) -> dict[str, Any]:
     stored = leads.get(lead_id)
     until = now + timedelta(days=lockout_days)
     leads.disqualify(lead_id, stored.account, body.reason, now, until)
+    # The reason is free text (it may name people): the event carries ids only.
+    detail = {"lead_id": lead_id, "outcome": "disqualified", "owner_id": stored.owner_id,
+              "account_locked_out_until": until.isoformat()}  # fmt: skip
+    announce(events, "lead.disqualified", detail)
     return {"lead_id": lead_id, "account_locked_out_until": until.isoformat()}
+
+
+def record_outcome(
+    leads: OutcomeStore,
+    lead_id: str,
+    body: OutcomeReport,
+    now: datetime,
+    events: EventBus | None = None,
+) -> dict[str, Any]:
+    """Store the deal's outcome (404 for an unknown lead), then announce ``lead.outcome``."""
+    leads.record_outcome(lead_id, body.outcome.value, body.amount, now)
+    stored = leads.get(lead_id)
+    detail = {"lead_id": lead_id, "outcome": body.outcome.value, "owner_id": stored.owner_id,
+              "amount": body.amount, "at": now.isoformat()}  # fmt: skip
+    announce(events, "lead.outcome", detail)
+    return {"lead_id": lead_id, "outcome": body.outcome.value, "amount": body.amount}
+
+
+def announce(events: EventBus | None, detail_type: str, detail: dict[str, Any]) -> None:
+    """The change is stored and answered; the event is a notification: a bus failure is logged
+    (the lead id, never the detail), not raised."""
+    if events is None:
+        return
+    try:
+        events.publish(detail_type, detail)
+    except Exception:
+        logger.exception(f"{detail_type} not published", extra={"lead_id": detail["lead_id"]})
 
 
 def rep_view(rep: Rep, assigned: int) -> dict[str, Any]:

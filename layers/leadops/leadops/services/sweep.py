@@ -13,8 +13,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from leadops.adapters.dynamodb import BATCH_LIMIT
-from leadops.ports import AccountSegments
-from leadops.services.account_routing import AccountRouting
+from leadops.ports import AccountSegments, EventBatches
+from leadops.services.account_routing import AccountRouting, announce_routed, routed_events
 
 
 class SweepTask(BaseModel):
@@ -48,11 +48,14 @@ def run_segment(
     time_left_ms: Callable[[], int],
     reserve_ms: int = 20_000,
     page_size: int = 500,
+    events: EventBatches | None = None,
 ) -> tuple[SegmentStats, SweepTask | None]:
-    """Sweep the task's segment; returns what was done and the continuation, if any."""
+    """Sweep the task's segment; returns what was done and the continuation, if any. Each
+    change of team, rule or owner is announced (``account.routed``) once it is written."""
     stats = SegmentStats()
     start_key = task.start_key
     pending: dict[str, dict[str, Any]] = {}  # changed routings not yet written: < 25 + a page
+    routed: dict[str, dict[str, Any]] = {}  # their account.routed details, by account id
 
     def flush(whole_batches_only: bool) -> None:
         nonlocal pending
@@ -62,6 +65,7 @@ def run_segment(
         items = list(pending.items())
         ready, pending = dict(items[: len(items) - keep]), dict(items[len(items) - keep :])
         stats.write_calls += accounts.put_routings(ready)
+        announce_routed(events, [routed.pop(i) for i in ready if i in routed])
 
     while True:
         page = accounts.scan_segment(task.segment, task.total_segments, start_key, page_size)
@@ -71,6 +75,7 @@ def run_segment(
         stats.changed += len(changed)
         stats.read_calls += page.read_calls
         pending.update(changed)
+        routed.update(routed_events(page.records, changed))
         flush(whole_batches_only=True)  # full batches of 25 only: fewer, fuller write calls
         start_key = page.next_key
         if start_key is None:

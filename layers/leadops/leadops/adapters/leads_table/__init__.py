@@ -17,9 +17,10 @@ class per item kind over the same table:
   the email
 - form source (``FormSources``, issue 12): ``FORMSOURCE#<source_id>`` / ``FORMSOURCE`` - the
   form's vendor, secret name, field mapping, origins and visitor texts (``doc``)
-
 - rate-limit counter (``RateLimits``, issue 12): ``RATE#<scope>#<hash>#<window start>`` /
   ``RATE`` - ``hits`` in a fixed window; TTL removes it after the window
+- destination sync (``SyncLedgerTable``, issue 14): ``SYNC#<destination>#<record>`` / ``SYNC`` -
+  the fingerprint of what Salesforce / HubSpot was last sent for a lead or an account
 
 ``WebhookStore`` reads and writes what one demo request needs across those kinds, in one
 BatchGetItem and one TransactWriteItems. A lead's id is derived from its submission id, so a
@@ -30,6 +31,7 @@ duplicate lose cleanly.
 from typing import TYPE_CHECKING, Any
 
 from leadops.adapters.leads_table.accounts import AccountLockouts, AccountProfile, AccountProfiles
+from leadops.adapters.leads_table.destinations import SyncLedgerTable
 from leadops.adapters.leads_table.icp_sync import IcpSyncs
 from leadops.adapters.leads_table.leads import Leads
 from leadops.adapters.leads_table.pools import Pools
@@ -62,5 +64,6 @@ __all__ = [
     "RateLimits",
     "Reps",
     "SubmissionTransaction",
+    "SyncLedgerTable",
     "WebhookStore",
 ]

@@ -22,6 +22,7 @@ class Kind(StrEnum):
     ICP_SYNC = "ICPSYNC"
     FORM_SOURCE = "FORMSOURCE"  # issue 12
     RATE = "RATE"  # the public router's rate-limit counters (issue 12)
+    SYNC = "SYNC"  # issue 14: what a CRM destination was last sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +104,14 @@ def rate_counter(scope: str, subject: str, window_start: int) -> Key:
     """One rate-limit counter: ``scope`` ("ip", "answers"), its hashed subject, and the start
     (unix seconds) of its fixed window; TTL removes it after the window."""
     return Key(f"RATE#{scope}#{subject}#{window_start}", Kind.RATE)
+
+
+# --- destinations (issue 14) ------------------------------------------------------------------
+def sync(destination: str, record_key: str) -> Key:
+    """What ``destination`` (salesforce, hubspot) was last sent for one record
+    (``lead#<lead_id>``, ``account#<account_id>``): a fingerprint."""
+    return Key(f"SYNC#{destination}#{record_key}", Kind.SYNC)
+
+
+def record_key_of_sync(destination: str, item: dict[str, Any]) -> str:
+    return str(item["pk"]).removeprefix(f"SYNC#{destination}#")
