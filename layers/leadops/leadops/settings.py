@@ -142,3 +142,36 @@ class PostHogSyncSettings(FunctionSettings):
     # Which PostHog person a lead is: its email, or the form's posthog_distinct_id (the email
     # when the form sent none). leadops.icp_sync.IcpPerson.
     posthog_distinct_id: Literal["email", "form_field"] = "email"
+
+
+# --- engagement (issue 15) -------------------------------------------------------------------
+class EngagementSettings(FunctionSettings):
+    """What scoring PostHog events needs (the webhook and the batch-export import)."""
+
+    rulebook_table: Name | None = None
+    leads_table: Name
+    accounts_table: Name
+    event_bus_name: Name
+    # How an event finds its person: the person's email property, or the distinct_id (for
+    # sites that posthog.identify(email)). leadops.posthog_events.
+    posthog_person_key: Literal["person_email", "distinct_id"] = "person_email"
+
+
+class PostHogWebhookSettings(EngagementSettings):
+    posthog_webhook_secret_arn: Name
+
+
+class PostHogImportSettings(EngagementSettings):
+    import_batch_size: Count = 5_000  # events per batch: one write per person per batch
+    import_reserve_ms: Millis = 30_000  # stop this long before the timeout, with a report
+
+
+class BehaviourSweepSettings(FunctionSettings):
+    rulebook_table: Name | None = None
+    leads_table: Name
+    sweep_reserve_ms: Millis = 30_000
+
+
+class PeopleApiSettings(FunctionSettings):
+    rulebook_table: Name | None = None
+    leads_table: Name

@@ -16,6 +16,9 @@ class per item kind over the same table:
 - ICP sync (``IcpSyncs``): ``ICPSYNC#<email>`` / ``ICPSYNC`` - what PostHog was last sent for
   the email
 
+- person (``People``): ``PERSON#<person id>`` / ``PERSON`` - behaviour state (counts per day
+  and rule, seen uuids, MQL status) under a version, and the latest lead's fit scores
+
 ``WebhookStore`` reads and writes what one demo request needs across those kinds, in one
 BatchGetItem and one TransactWriteItems. A lead's id is derived from its submission id, so a
 replayed submission finds its lead with one read, and the conditional write makes a concurrent
@@ -25,6 +28,7 @@ duplicate lose cleanly.
 from leadops.adapters.leads_table.accounts import AccountLockouts, AccountProfile, AccountProfiles
 from leadops.adapters.leads_table.icp_sync import IcpSyncs
 from leadops.adapters.leads_table.leads import Leads
+from leadops.adapters.leads_table.people import People
 from leadops.adapters.leads_table.pools import Pools
 from leadops.adapters.leads_table.reps import Reps
 from leadops.adapters.leads_table.webhook import SubmissionTransaction, WebhookStore
@@ -35,6 +39,7 @@ __all__ = [
     "AccountProfiles",
     "IcpSyncs",
     "Leads",
+    "People",
     "Pools",
     "Reps",
     "SubmissionTransaction",

@@ -20,6 +20,7 @@ class Kind(StrEnum):
     REP = "REP"
     POOL = "POOL"
     ICP_SYNC = "ICPSYNC"
+    PERSON = "PERSON"  # behaviour score (issue 15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,3 +89,13 @@ def lead_order(received_at: str, lead_id: str) -> str:
 
 
 REPS = "REPS"  # gsi1 partition listing every rep
+
+
+# --- behaviour (issue 15) --------------------------------------------------------------------
+def person(person_id: str) -> Key:
+    """One person's behaviour state and latest lead (``person_id``: a hash of the email)."""
+    return Key(f"PERSON#{person_id}", Kind.PERSON)
+
+
+def person_id_of(item: dict[str, Any]) -> str:
+    return str(item["pk"]).removeprefix("PERSON#")
