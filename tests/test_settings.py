@@ -52,7 +52,8 @@ def test_every_function_reads_exactly_the_variables_the_template_gives_it(
 def test_a_missing_variable_fails_the_init_naming_it(name: str) -> None:
     variables = _own_variables(FUNCTIONS[name])
     optional = {"RULEBOOK_TABLE", "AI_CLASSIFIER_MODEL_ID", "ZENDESK_SECRET_ARN",
-                "ZENDESK_TIMEOUT_S", "ZENDESK_RETRIES", "POSTHOG_DISTINCT_ID"}  # fmt: skip
+                "ZENDESK_TIMEOUT_S", "ZENDESK_RETRIES", "POSTHOG_DISTINCT_ID",
+                "POSTHOG_PERSON_KEY"}  # fmt: skip
     for variable in sorted(variables - optional):
         with pytest.raises(ValidationError, match=re.escape(variable)):
             LocalFunction(FUNCTIONS[name], {variable: ""}).handler()
