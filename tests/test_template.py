@@ -82,7 +82,8 @@ def test_http_routes_require_iam_auth(template: dict[str, Any]) -> None:
             if (
                 event["Type"] == "HttpApi"
                 # the webhooks authenticate their senders themselves (HMAC; shared secret)
-                and event["Properties"]["Path"] not in {"/webhooks/demo-request", "/webhooks/posthog"}
+                and event["Properties"]["Path"]
+                not in {"/webhooks/demo-request", "/webhooks/posthog"}
             ):
                 assert event["Properties"].get("Auth", {}).get("Authorizer") == "AWS_IAM", name
 

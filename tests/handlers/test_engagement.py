@@ -103,7 +103,8 @@ def test_a_high_fit_person_crosses_mql_once_and_decays_31_days_later(
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=6)
     add_rep(LocalFunction(stack.function("LeadsApiFunction")), "tae-1")
     status, lead = deliver(LocalFunction(stack.function("WebhookFunction")), SALES)
-    assert status == 200 and lead["icp_tier"] == "high"
+    assert status == 200
+    assert lead["icp_tier"] == "high"
     assert post(stack, event("$pageview", start, path="/pricing"))[1]["counted"] == 1
     second = event("$pageview", start + timedelta(days=2), path="/pricing/teams")
     status, answer = post(stack, [second, second, event("$autocapture", start)])
@@ -115,8 +116,10 @@ def test_a_high_fit_person_crosses_mql_once_and_decays_31_days_later(
     seen = person_score(stack)
     assert seen["behaviour"]["total"] == 60
     assert [i["metric"] for i in seen["behaviour"]["items"]] == ["pricing_page", "demo_requested"]
-    assert seen["grade"]["grade"] == "A1" and seen["fit"]["lead_id"] == lead["lead_id"]
-    assert seen["mql"]["is_mql"] and seen["mql"]["times"] == 1
+    assert seen["grade"]["grade"] == "A1"
+    assert seen["fit"]["lead_id"] == lead["lead_id"]
+    assert seen["mql"]["is_mql"]
+    assert seen["mql"]["times"] == 1
     messages = sync_messages(stack)
     (mql,) = of_type(messages, "lead.mql")  # exactly once
     detail = json.loads(mql["body"])["detail"]
@@ -142,11 +145,16 @@ def _posthog_gets_the_mql_properties(
     assert worker.invoke({"Records": messages}) == {"batchItemFailures": []}
     ((request, _),) = httpserver.log
     sent = request.get_json()
-    assert request.path == "/batch/" and sent["api_key"] == KEY
+    assert request.path == "/batch/"
+    assert sent["api_key"] == KEY
     by_event = {e["properties"]["$set"].get("lead_grade"): e for e in sent["batch"]}
     mql = by_event["A1"]
     assert (mql["event"], mql["distinct_id"]) == ("$set", EMAIL)
-    assert mql["properties"]["$set"] == {"behaviour_score": 60, "lead_grade": "A1", "mql_at": mql_at}
+    assert mql["properties"]["$set"] == {
+        "behaviour_score": 60,
+        "lead_grade": "A1",
+        "mql_at": mql_at,
+    }
     assert str(uuid.UUID(mql["uuid"])) == mql["uuid"]
 
 
@@ -172,7 +180,8 @@ def test_an_mql_without_a_demo_form_routes_the_account_by_nb_mql(stack: SamTempl
                       "/accounts/initech.com")  # fmt: skip
     assert account["routing"]["rule"] == "NB-MQL"
     seen = person_score(stack, email)
-    assert seen["grade"]["grade"] == "X1" and seen["fit"]["icp_score"] is None
+    assert seen["grade"]["grade"] == "X1"
+    assert seen["fit"]["icp_score"] is None
 
 
 def test_events_out_of_order_give_the_same_score(stack: SamTemplate) -> None:
@@ -225,10 +234,18 @@ def test_a_batch_export_file_is_streamed_into_scores_with_a_report(stack: SamTem
     record = {"eventName": "ObjectCreated:Put", "s3": {"bucket": {"name": bucket},
               "object": {"key": "exports/2026-11-02.jsonl", "size": len(body)}}}  # fmt: skip
     with time_machine.travel(T0 + timedelta(days=6), tick=False):
-        answer = LocalFunction(stack.function("PostHogImportFunction")).invoke({"Records": [record]})
+        answer = LocalFunction(stack.function("PostHogImportFunction")).invoke(
+            {"Records": [record]}
+        )
         seen = person_score(stack, "grace@example-corp.io")
     (imported,) = answer["imports"]
-    assert imported["status"] == "done" and imported["malformed"] == 1
-    report = json.loads(s3.get_object(Bucket=bucket, Key="exports/2026-11-02.jsonl.report.json")["Body"].read())
-    assert report["problems"] == [{"position": body.count(b"\n"), "field": "line", "message": "not JSON"}]
-    assert seen["behaviour"]["total"] == 60 and seen["mql"]["is_mql"]
+    assert imported["status"] == "done"
+    assert imported["malformed"] == 1
+    report = json.loads(
+        s3.get_object(Bucket=bucket, Key="exports/2026-11-02.jsonl.report.json")["Body"].read()
+    )
+    assert report["problems"] == [
+        {"position": body.count(b"\n"), "field": "line", "message": "not JSON"}
+    ]
+    assert seen["behaviour"]["total"] == 60
+    assert seen["mql"]["is_mql"]

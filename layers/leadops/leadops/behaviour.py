@@ -115,7 +115,9 @@ class PersonState:
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any] | None) -> PersonState:
         doc = doc or {}
-        days = {int(day): {k: int(v) for k, v in c.items()} for day, c in doc.get("days", {}).items()}
+        days = {
+            int(day): {k: int(v) for k, v in c.items()} for day, c in doc.get("days", {}).items()
+        }
         return cls(days, list(doc.get("seen", [])), doc.get("mql_at"), doc.get("last_mql_at"),
                    int(doc.get("mql_count", 0)))  # fmt: skip
 

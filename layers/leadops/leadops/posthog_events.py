@@ -104,7 +104,8 @@ def _email(
     else:
         person_props = _object(person.get("properties"), "person.properties")
         row_props = _object(raw.get("person_properties"), "person_properties")
-        set_props = props.get("$set") if isinstance(props.get("$set"), dict) else {}
+        set_value = props.get("$set")
+        set_props: dict[str, Any] = set_value if isinstance(set_value, dict) else {}
         candidates = [person_props.get("email"), row_props.get("email"), set_props.get("email")]
     for candidate in candidates:
         if isinstance(candidate, str) and EMAIL.match(candidate.strip()):

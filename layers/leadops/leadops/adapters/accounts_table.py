@@ -226,7 +226,6 @@ class AccountsTable(Table):
         records = list(group_items(items, time.time()))
         return ScanPage(records, last_key, read_calls=1)
 
-
     # --- engagement (issue 15) ---------------------------------------------------------------
     def account_of_domain(self, domain: str) -> str:
         """The imported account a company domain belongs to (its snapshot's ``domain``), or

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadops.http.resolver import Handler, error_response
 
-SECRET_HEADER = "x-leadops-secret"
+SECRET_HEADER = "x-leadops-secret"  # noqa: S105 - a header name, not a secret
 
 
 def secret_matches(given: str | None, secrets: list[str]) -> bool:

@@ -34,6 +34,15 @@ from leadops.behaviour import (
     score,
 )
 from leadops.errors import Invalid
+from leadops.normalise import EmailKind
+from leadops.ports import (
+    DomainAccounts,
+    EventBus,
+    MqlRouting,
+    PeopleStore,
+    RepPools,
+    RulebookSource,
+)
 from leadops.posthog_events import (
     EMAIL,
     Malformed,
@@ -44,15 +53,6 @@ from leadops.posthog_events import (
     read_all,
     read_lines,
 )
-from leadops.ports import (
-    DomainAccounts,
-    EventBus,
-    MqlRouting,
-    PeopleStore,
-    RepPools,
-    RulebookSource,
-)
-from leadops.normalise import EmailKind
 from leadops.qualification import company_domain_key
 from leadops.rules import Rules
 

@@ -95,8 +95,12 @@ class IcpSync:
         )
         logger.info(
             "ICP scores synced",
-            extra={"messages": len(wanted) + len(mqls), "sent": sent, "mql": len(mql_updates),
-                   "unchanged": len(updates) - len(to_send)},  # fmt: skip
+            extra={
+                "messages": len(wanted) + len(mqls),
+                "sent": sent,
+                "mql": len(mql_updates),
+                "unchanged": len(updates) - len(to_send),
+            },
         )
         return failed
 
@@ -115,7 +119,6 @@ class IcpSync:
                 )
         return updates
 
-
     def _mql_updates(self, messages: list[Mql]) -> list[MqlUpdate]:
         """One update per PostHog person: the lead's person when the event names a stored
         lead (as for the ICP score), else the email stored with the person."""
@@ -125,7 +128,9 @@ class IcpSync:
         updates: dict[str, MqlUpdate] = {}
         for m in messages:
             person = people.get(m.lead_id) if m.lead_id else None
-            distinct_id = person.distinct_id(self.distinct_id) if person else emails.get(m.person_id)
+            distinct_id = (
+                person.distinct_id(self.distinct_id) if person else emails.get(m.person_id)
+            )
             if distinct_id:
                 updates[distinct_id] = MqlUpdate(distinct_id, m.behaviour_score, m.grade, m.mql_at)
         return list(updates.values())

@@ -12,8 +12,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from leadops.posthog_events import PersonKey, gunzipped, split_lines
 from leadops.ports import ImportFiles
+from leadops.posthog_events import PersonKey, gunzipped, split_lines
 from leadops.services.engagement import Engagement, ingest_lines
 
 logger = Logger(child=True)

@@ -62,7 +62,9 @@ class People(Table):
                           ":email": person.email, ":at": at.isoformat(),
                           ":mql": person.state.mql_at is not None})  # fmt: skip
         names = {"#doc": "doc", "#v": "version"}
-        update = "SET #doc = :doc, #v = :v, score = :score, email = :email, updated_at = :at, mql = :mql"
+        update = (
+            "SET #doc = :doc, #v = :v, score = :score, email = :email, updated_at = :at, mql = :mql"
+        )
         if person.domain:
             update += ", #domain = :domain"
             names["#domain"] = "domain"
@@ -97,8 +99,13 @@ class People(Table):
     ) -> dict[str, Any]:
         """An ``Update`` (TransactWriteItems form) recording the person's latest lead and its
         fit scores (``lead_score``, ``icp_score``), for the webhook's transaction."""
-        fields = {"lead_id": lead_id, "lead_at": at.isoformat(), "email": email.lower(),
-                  "lead_score": scores.get("lead_score"), "icp_score": scores.get("icp_score")}  # fmt: skip
+        fields = {
+            "lead_id": lead_id,
+            "lead_at": at.isoformat(),
+            "email": email.lower(),
+            "lead_score": scores.get("lead_score"),
+            "icp_score": scores.get("icp_score"),
+        }
         present = {name: value for name, value in fields.items() if value is not None}
         return {
             "Update": {
