@@ -356,3 +356,39 @@ def read_person_score(
     if not EMAIL.match(address):
         raise Invalid("email", "not an email address")
     return person_view(people.get(person_id(address)), address, live, now)
+
+
+def behaviour_compared(
+    items: list[Any], icp_score: int | None, current: Rules, candidate: Rules, now: datetime
+) -> dict[str, Any]:
+    """A dry run of PostHog events (``POST /rulebook/dry-run {"events": [...]}``): each
+    person's behaviour score, grade and MQL status under the live rules and the candidate, as
+    if these were all their events (nothing is read or written). Malformed events are listed."""
+    found, problems = read_all(items, "person_email")
+    by_person: dict[str, list[PersonEvent]] = defaultdict(list)
+    for item in found:
+        by_person[person_id(item.email)].append(item)
+    people = {}
+    for pid, group in by_person.items():
+        sides = [_scored_under(group, icp_score, rules, now) for rules in (current, candidate)]
+        changed = [key for key in ("score", "grade", "mql") if sides[0][key] != sides[1][key]]
+        people[pid] = {"before": sides[0], "after": sides[1], "changed": changed}
+    return {"people": people, "problems": [p.as_dict() for p in problems[:MAX_PROBLEMS]]}
+
+
+def _scored_under(
+    group: list[PersonEvent], icp_score: int | None, live: Rules, now: datetime
+) -> dict[str, Any]:
+    compiled = behaviour_rules(live)
+    if compiled is None:
+        return {"score": None, "items": [], "grade": None, "mql": None}
+    state = PersonState()
+    apply_events(state, compiled, (e.event for e in group), len(group) + 1)
+    scored = score(state, compiled, now.date())
+    graded = grade(compiled.section, icp_score, scored.total)
+    return {
+        "score": scored.total,
+        "items": [i.as_dict() for i in scored.items],
+        "grade": graded.grade,
+        "mql": scored.total >= compiled.section.mql_threshold,
+    }
