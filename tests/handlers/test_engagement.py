@@ -22,10 +22,21 @@ from moto import mock_aws
 from pytest_httpserver import HTTPServer
 
 from leadops.behaviour import person_id
+from leadops.services.live_rulebook import expire_all
 from leadops_local.provision import provision
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
-from tests.helpers import ROOT, SALES, TEMPLATE, WEBHOOK_SECRET, add_rep, call, deliver, http_event
+from tests.helpers import (
+    ROOT,
+    SALES,
+    TEMPLATE,
+    WEBHOOK_SECRET,
+    add_rep,
+    call,
+    candidate,
+    deliver,
+    http_event,
+)
 
 SECRET = "test-posthog-secret"
 KEY = "phc_test_project_key"
@@ -249,3 +260,23 @@ def test_a_batch_export_file_is_streamed_into_scores_with_a_report(stack: SamTem
     ]
     assert seen["behaviour"]["total"] == 60
     assert seen["mql"]["is_mql"]
+
+
+def test_the_behaviour_rules_are_live_data_validated_and_dry_run(stack: SamTemplate) -> None:
+    """PUT /rulebook refuses a bad [behaviour] section naming the field; a good one is picked up
+    by the PostHog webhook without a deploy; the dry run scores events under both rulebooks."""
+    rules = LocalFunction(stack.function("RulebookApiFunction"))
+    status, answer = call(rules, "PUT", "/rulebook", candidate(**{"behaviour.mql_threshold": 0}))
+    assert status == 422
+    assert answer["errors"][0]["field"] == "behaviour.mql_threshold"
+    lower = candidate(**{"behaviour.mql_threshold": 30})
+    status, run = call(rules, "POST", "/rulebook/dry-run", {"rulebook": lower, "icp_score": 24,
+                       "events": [event("demo_requested", datetime.now(UTC))]})  # fmt: skip
+    assert status == 200
+    (person,) = run["people"]["people"].values()
+    assert (person["before"]["mql"], person["after"]["mql"], person["after"]["grade"]) == (
+        False, True, "A2")  # the engagement bands are their own data  # fmt: skip
+    assert call(rules, "PUT", "/rulebook", lower)[0] == 200
+    expire_all()
+    answer = post(stack, event("demo_requested", datetime.now(UTC)))[1]
+    assert answer["mql"] == 1  # 30 points: an MQL under the live rules
