@@ -238,3 +238,7 @@ def candidate(version: str = "2099-01-01.1", **changes: Any) -> dict[str, Any]:
             node = node[part]
         node[last] = value
     return document
+
+
+# --- engagement (issue 15) -------------------------------------------------------------------
+POSTHOG_WEBHOOK_SECRET = "test-posthog-secret"

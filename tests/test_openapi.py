@@ -9,13 +9,21 @@ import pytest
 from pydantic import BaseModel
 
 from leadops.http import answers
-from leadops.http.answers import accounts, decisions, leads, rulebook
+from leadops.http.answers import accounts, decisions, engagement, leads, rulebook
 from leadops.rulebook import load_rulebook
 from leadops_local.openapi import document_json, http_functions
 from leadops_local.runtime import LocalFunction
 from leadops_local.server import LocalApi
 from leadops_local.template import SamTemplate
-from tests.helpers import ROOT, SALES, SCORE_BODY, call, deliver
+from tests.helpers import (
+    POSTHOG_WEBHOOK_SECRET,
+    ROOT,
+    SALES,
+    SCORE_BODY,
+    call,
+    deliver,
+    http_event,
+)
 
 COMMITTED = ROOT / "docs" / "openapi.json"
 TODAY = datetime.now(UTC).date().isoformat()
@@ -48,7 +56,7 @@ def _model_of(document: dict[str, Any], method: str, path: str, status: int) -> 
     responses = document["paths"][path][method.lower()]["responses"]
     ref = responses[str(status)]["content"]["application/json"]["schema"]["$ref"]
     name = ref.rsplit("/", 1)[1]
-    modules = (answers, decisions, leads, accounts, rulebook)
+    modules = (answers, decisions, leads, accounts, rulebook, engagement)
     found: set[type[BaseModel]] = {getattr(m, name) for m in modules if hasattr(m, name)}
     (model,) = found  # one model of that name (a module that imports one finds the same)
     return model
@@ -64,7 +72,7 @@ def _fits(model: type[BaseModel], answer: dict[str, Any]) -> None:
 def test_real_answers_fit_their_documented_models(generated: str, aws: SamTemplate) -> None:
     fn = {name: LocalFunction(aws.function(name)) for name in
           ("ScoreFunction", "WebhookFunction", "LeadsApiFunction", "AccountsApiFunction",
-           "RulebookApiFunction")}  # fmt: skip
+           "RulebookApiFunction", "PostHogWebhookFunction", "PeopleApiFunction")}  # fmt: skip
     seen: list[tuple[str, str, int, Any]] = []
 
     def request(name: str, method: str, path: str, route: str, body: Any = None) -> Any:
@@ -103,6 +111,13 @@ def test_real_answers_fit_their_documented_models(generated: str, aws: SamTempla
     one = {"rulebook": candidate, "lead": SCORE_BODY}
     request(rules, "POST", "/rulebook/dry-run", "/rulebook/dry-run", one)
     request(rules, "GET", f"/reports/conversion?by=rule&from={TODAY}", "/reports/conversion")
+    posthog = json.loads((ROOT / "events/posthog/webhook.json").read_text(encoding="utf-8"))
+    hook = fn["PostHogWebhookFunction"].invoke(http_event("POST", "/webhooks/posthog",
+        json.dumps(posthog), headers={"x-leadops-secret": POSTHOG_WEBHOOK_SECRET}))  # fmt: skip
+    seen.append(("POST", "/webhooks/posthog", hook["statusCode"], json.loads(hook["body"])))
+    request("PeopleApiFunction", "GET", f"/people/{SALES['email']}/score", "/people/{email}/score")
+    events = {"rulebook": candidate, "events": [posthog]}
+    request(rules, "POST", "/rulebook/dry-run", "/rulebook/dry-run", events)
 
     document = json.loads(generated)
     assert {(m, p) for m, p, _, _ in seen} == {
