@@ -140,6 +140,9 @@ def test_a_high_fit_person_crosses_mql_once_and_decays_31_days_later(
     assert EMAIL not in mql["body"]
     _posthog_gets_the_mql_properties(stack, httpserver, messages, detail["mql_at"])
     _the_account_has_the_mql_signal(stack)
+    rules = LocalFunction(stack.function("RulebookApiFunction"))
+    _, report = call(rules, "GET", "/reports/conversion?by=grade")
+    assert [(g["group"], g["leads"]) for g in report["groups"]] == [("A1", 1)]
     with time_machine.travel(start + timedelta(days=5 + 31), tick=False):
         assert person_score(stack)["behaviour"]["total"] == 50  # -10 after 31 idle days
         swept = LocalFunction(stack.function("BehaviourSweepFunction")).invoke({})

@@ -278,3 +278,4 @@ class StoredPerson:
     lead_id: str | None = None
     icp_score: int | None = None
     lead_score: int | None = None
+    grade: str | None = None  # fit x engagement when last written (set on the person's lead)

@@ -13,6 +13,7 @@ Emails never reach the logs or the bus.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -58,7 +59,8 @@ from leadops.rules import Rules
 
 logger = Logger(child=True)
 SAVE_ATTEMPTS = 5
-MAX_PROBLEMS = 100  # problems listed in a report (all are counted)
+MAX_PROBLEMS = 100
+PERSON_ID = re.compile(r"^p_[0-9a-f]{24}$")  # problems listed in a report (all are counted)
 _COMPILED: dict[int, tuple[Any, BehaviourRules]] = {}
 
 
@@ -161,6 +163,7 @@ class Engagement:
             if not applied.counted and change is None:
                 break  # duplicates and unknown names only: nothing to write
             person.state, person.score = state, total
+            person.grade = grade(section, person.icp_score, total).grade
             person.email, person.domain = group[0].email, self._account(live, group[0].email)
             report.writes += 1
             if self.people.save(person, now):
@@ -237,6 +240,7 @@ class DecaySweep:
             change = mql_change(person.state, total, compiled.section.mql_threshold, now)
             if total != person.score or change is not None:
                 person.score = total
+                person.grade = grade(compiled.section, person.icp_score, total).grade
                 written += int(self.people.save(person, now))
             if stop():
                 break
@@ -245,11 +249,11 @@ class DecaySweep:
 
 
 def person_view(
-    person: StoredPerson | None, email: str, live: Rules, today: datetime
+    person: StoredPerson | None, email: str, live: Rules, today: datetime, pid: str = ""
 ) -> dict[str, Any]:
     """``GET /people/{email}/score``: fit (the latest stored lead's), behaviour, grade, MQL."""
     compiled = behaviour_rules(live)
-    person = person or StoredPerson(person_id(email), email)
+    person = person or StoredPerson(pid or person_id(email), email)
     fit = {"lead_id": person.lead_id, "icp_score": person.icp_score,
            "lead_score": person.lead_score}  # fmt: skip
     if compiled is None:
@@ -353,8 +357,10 @@ def read_person_score(
     """``GET /people/{email}/score``: the email (URL-decoded) must be an address (422 naming
     ``email`` otherwise); a person never seen answers with an empty behaviour score."""
     address = unquote(email).strip().lower()
+    if PERSON_ID.match(address):  # a lead's person_id (GET /leads/{id}): no email in the URL
+        return person_view(people.get(address), "", live, now, address)
     if not EMAIL.match(address):
-        raise Invalid("email", "not an email address")
+        raise Invalid("email", "not an email address (or a person id p_...)")
     return person_view(people.get(person_id(address)), address, live, now)
 
 

@@ -54,34 +54,51 @@ class People(Table):
         return self.get_many([person_id]).get(person_id)
 
     def save(self, person: StoredPerson, at: datetime) -> bool:
-        """One UpdateItem of the behaviour attributes if the stored version is still the one
-        read (``person.version``); False when another writer got there first."""
+        """Write the behaviour attributes if the stored version is still the one read
+        (``person.version``); False when another writer got there first. A person with a
+        stored lead has the lead's ``grade`` and ``behaviour_score`` set in the same request
+        (one TransactWriteItems: still one write call per person), for reports by grade."""
+        update = self._update(person, at)
+        try:
+            if person.lead_id and person.grade:
+                lead = _lead_grade(self.name, person.lead_id, person.grade, person.score)
+                self._db.transact_write_items(TransactItems=[{"Update": update}, lead])
+            else:
+                self._db.update_item(**update)
+        except ClientError as error:
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons") or []]
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException" or (
+                reasons[:1] == ["ConditionalCheckFailed"]
+            ):
+                return False
+            if reasons[1:2] != ["ConditionalCheckFailed"]:
+                raise
+            self._db.update_item(**update)  # the lead is gone: the person alone
+        person.version += 1
+        return True
+
+    def _update(self, person: StoredPerson, at: datetime) -> dict[str, Any]:
+        """The person's ``Update`` (UpdateItem / TransactWriteItems form), version-checked."""
         old = person.version
         values = typed(**{":doc": json.dumps(person.state.as_doc(), separators=(",", ":")),
                           ":v": old + 1, ":old": old, ":score": person.score,
                           ":email": person.email, ":at": at.isoformat(),
                           ":mql": person.state.mql_at is not None})  # fmt: skip
         names = {"#doc": "doc", "#v": "version"}
-        update = (
-            "SET #doc = :doc, #v = :v, score = :score, email = :email, updated_at = :at, mql = :mql"
-        )
+        update = "SET #doc = :doc, #v = :v, score = :score, email = :email, updated_at = :at"
+        update += ", mql = :mql"
         if person.domain:
             update += ", #domain = :domain"
             names["#domain"] = "domain"
             values |= typed(**{":domain": person.domain})
-        try:
-            self._db.update_item(
-                TableName=self.name, Key=keys.person(person.person_id).typed,
-                UpdateExpression=update, ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ConditionExpression="attribute_not_exists(#v) OR #v = :old",
-            )  # fmt: skip
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        person.version = old + 1
-        return True
+        return {
+            "TableName": self.name,
+            "Key": keys.person(person.person_id).typed,
+            "UpdateExpression": update,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+            "ConditionExpression": "attribute_not_exists(#v) OR #v = :old",
+        }
 
     def scored(self) -> Iterator[StoredPerson]:
         """Every person with a behaviour score above 0 (the daily decay sweep's scan)."""
@@ -115,3 +132,16 @@ class People(Table):
                 "ExpressionAttributeValues": typed(**{f":{n}": v for n, v in present.items()}),
             }
         }
+
+
+def _lead_grade(table: str, lead_id: str, grade: str, score: int) -> dict[str, Any]:
+    """The lead's ``grade`` / ``behaviour_score`` (TransactWriteItems form), only if it exists."""
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": keys.lead(lead_id).typed,
+            "UpdateExpression": "SET grade = :grade, behaviour_score = :score",
+            "ExpressionAttributeValues": typed(**{":grade": grade, ":score": score}),
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+    }
