@@ -10,8 +10,11 @@ noisy, so each is a best-of-N and every goal is checked as a ratio against code 
   first request through its first AWS call, against a boto3 handler timed the same way; the
   headline row is the worst function's ratio.
 
+- behaviour (bench/behaviour.py): PostHog events scored per second (pure), DynamoDB write calls
+  per person per batch (moto), and the tracemalloc peak of a 1 M-event export beside 100 k.
+
 ``python bench/run.py --only cold [--runs 9]`` runs one part (cold, scoring, webhook, routing,
-sweep, dry_run) without writing bench/results.json.
+sweep, dry_run, behaviour) without writing bench/results.json.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import behaviour
 import cold
 import dry_run  # bench/dry_run.py, routing.py, sweep.py and webhook.py, beside this file
 import routing
@@ -52,6 +56,10 @@ GOALS = {
     "sweep_changed_accounts_per_write_call": 24,  # 25 a call, but each segment's last is partial
     "sweep_rerun_write_calls": 0,
     "sweep_worker_peak_mb_100000_accounts": 256,
+    # issue 15
+    "behaviour_events_scored_per_s": 5_000,
+    "behaviour_dynamodb_writes_per_person_per_batch": 1,
+    "behaviour_import_peak_1m_vs_100k": 1.5,
 }
 
 COUNTRIES = ["United Kingdom", "USA", "Germany", "India", "Brazil", "Poland", "Japan", "Spain"]
@@ -213,7 +221,7 @@ def _report(results: dict[str, float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = ["cold", "scoring", "webhook", "routing", "sweep", "dry_run"]
+    parts = ["cold", "scoring", "webhook", "routing", "sweep", "dry_run", "behaviour"]
     parser.add_argument("--only", choices=parts, help="run one part; results.json is kept")
     parser.add_argument("--runs", type=int, default=15, help="cold-start runs per function")
     args = parser.parse_args()
@@ -232,6 +240,11 @@ def main() -> None:
         "routing": routing.rule_evaluation,
         "sweep": lambda: sweep.sweep_calls(template) | sweep.sweep_memory(),
         "dry_run": lambda: dry_run.dry_run_throughput(sample_bodies(5_000)),
+        "behaviour": lambda: (
+            behaviour.events_per_second()
+            | behaviour.writes_per_person(template)
+            | behaviour.import_memory()
+        ),
     }
     results: dict[str, float] = {}
     for part in [args.only] if args.only else parts:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -32,12 +31,13 @@ from leadops.rulebook import Behaviour, BehaviourRule
 from leadops.scoring import ScoreItem
 
 _EPOCH = date(1970, 1, 1)
+_EPOCH_ORDINAL = _EPOCH.toordinal()
 ACTIVITY = "_activity"  # a known event that matched no rule: activity without points
 
 
 def day_number(at: datetime) -> int:
     """Days since 1970-01-01 (UTC) of ``at``."""
-    return (at.astimezone(UTC).date() - _EPOCH).days
+    return at.astimezone(UTC).date().toordinal() - _EPOCH_ORDINAL
 
 
 def day_of(number: int) -> date:
@@ -66,6 +66,8 @@ class _Compiled:
     def matches(self, event: Event) -> bool:
         if self.path is not None and (event.path is None or not self.path.search(event.path)):
             return False
+        if not self.filters:
+            return True
         props = event.properties
         return all(props.get(name) == value for name, value in self.filters)
 
@@ -76,6 +78,11 @@ class BehaviourRules:
     def __init__(self, behaviour: Behaviour) -> None:
         self.section = behaviour
         self.by_id = {rule.id: rule for rule in behaviour.rules}
+        self.points = {rule.id: rule.points for rule in behaviour.rules}
+        self.caps = {rule.id: rule.cap for rule in behaviour.rules}
+        self.every = behaviour.decay.every_days
+        self.loss = -behaviour.decay.points
+        self.window = behaviour.cap_window_days
         self._by_event: dict[str, list[_Compiled]] = {}
         for rule in behaviour.rules:
             self._by_event.setdefault(rule.event, []).append(_Compiled(rule))
@@ -102,6 +109,11 @@ class PersonState:
     mql_at: str | None = None
     last_mql_at: str | None = None
     mql_count: int = 0
+
+    def copy(self) -> PersonState:
+        """A copy a batch may change (the stored one stays as read)."""
+        days = {day: dict(counts) for day, counts in self.days.items()}
+        return PersonState(days, list(self.seen), self.mql_at, self.last_mql_at, self.mql_count)
 
     def as_doc(self) -> dict[str, Any]:
         return {
@@ -132,7 +144,7 @@ class Applied:
 
     counted: int = 0
     duplicates: int = 0
-    unknown: Counter[str] = field(default_factory=Counter)
+    unknown: dict[str, int] = field(default_factory=dict)  # event name -> events
 
 
 def apply_events(
@@ -148,7 +160,7 @@ def apply_events(
             continue
         rule_id = rules.match(event)
         if rule_id is None:
-            applied.unknown[event.name] += 1
+            applied.unknown[event.name] = applied.unknown.get(event.name, 0) + 1
             continue
         seen.add(event.uuid)
         state.seen.append(event.uuid)
@@ -175,39 +187,58 @@ class BehaviourScore:
         }
 
 
-def score(state: PersonState, rules: BehaviourRules, today: date) -> BehaviourScore:
-    """The behaviour score on ``today``: the days walked in date order (module docstring)."""
-    section = rules.section
-    every, loss = section.decay.every_days, -section.decay.points
-    window = section.cap_window_days
+def _walk(
+    state: PersonState, rules: BehaviourRules, today: date
+) -> tuple[int, dict[str, int], int, int | None]:
+    """(total, occurrences counted per rule, points lost to decay, last active day): the days
+    walked in date order (module docstring). The hot path: locals only, no items built."""
+    every, loss, window = rules.every, rules.loss, rules.window
+    points, caps = rules.points, rules.caps
     used: dict[tuple[str, int], int] = {}
-    counted: Counter[str] = Counter()
+    counted: dict[str, int] = {}
     total = decayed = 0
     previous: int | None = None
-    for day in sorted(state.days):
-        if previous is not None:
+    days = state.days
+    for day in sorted(days) if len(days) > 1 else days:
+        if previous is not None and day - previous >= every:
             lost = min(total, (day - previous) // every * loss)
             total, decayed = total - lost, decayed + lost
-        for rule_id, count in state.days[day].items():
-            rule = rules.by_id.get(rule_id)
-            if rule is None:  # activity, or a rule a later rulebook dropped
+        for rule_id, count in days[day].items():
+            worth = points.get(rule_id)
+            if worth is None:  # activity, or a rule a later rulebook dropped
                 continue
-            if rule.cap is not None:
+            cap = caps[rule_id]
+            if cap is not None:
                 key = (rule_id, day // window)
-                count = min(count, rule.cap - used.get(key, 0))
-                used[key] = used.get(key, 0) + count
-            counted[rule_id] += count
-            total += count * rule.points
+                taken = used.get(key, 0)
+                count = min(count, cap - taken)
+                used[key] = taken + count
+            counted[rule_id] = counted.get(rule_id, 0) + count
+            total += count * worth
         previous = day
     if previous is not None:
-        lost = min(total, max(0, (today - day_of(previous)).days) // every * loss)
-        total, decayed = total - lost, decayed + lost
+        idle = (today.toordinal() - _EPOCH_ORDINAL) - previous
+        if idle >= every:
+            lost = min(total, idle // every * loss)
+            total, decayed = total - lost, decayed + lost
+    return total, counted, decayed, previous
+
+
+def total_of(state: PersonState, rules: BehaviourRules, today: date) -> int:
+    """The behaviour score on ``today`` (``score`` without the items)."""
+    return _walk(state, rules, today)[0]
+
+
+def score(state: PersonState, rules: BehaviourRules, today: date) -> BehaviourScore:
+    """The behaviour score on ``today``, every point explained as an item."""
+    total, counted, decayed, previous = _walk(state, rules, today)
     items = [
         ScoreItem(rule.id, counted[rule.id], rule.label, counted[rule.id] * rule.points)
-        for rule in section.rules
-        if counted[rule.id]
+        for rule in rules.section.rules
+        if counted.get(rule.id)
     ]
     if decayed:
+        every, loss = rules.every, rules.loss
         items.append(ScoreItem("decay", f"-{loss} per {every} days without activity",
                                None, -decayed))  # fmt: skip
     last = day_of(previous) if previous is not None else None

@@ -439,8 +439,13 @@ class GradeBand(_Strict):
 
 def _band_of(bands: tuple[GradeBand, ...], value: int) -> GradeBand:
     """The band with the highest ``min`` at or below ``value`` (the lowest band otherwise)."""
-    ordered = sorted(bands, key=lambda band: band.min, reverse=True)
+    ordered = _descending(bands)
     return next((band for band in ordered if value >= band.min), ordered[-1])
+
+
+@cache
+def _descending(bands: tuple[GradeBand, ...]) -> tuple[GradeBand, ...]:
+    return tuple(sorted(bands, key=lambda band: band.min, reverse=True))
 
 
 class Grades(_Strict):

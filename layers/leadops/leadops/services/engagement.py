@@ -33,6 +33,7 @@ from leadops.behaviour import (
     mql_reasons,
     person_id,
     score,
+    total_of,
 )
 from leadops.errors import Invalid
 from leadops.normalise import EmailKind
@@ -156,15 +157,16 @@ class Engagement:
     ) -> None:
         section = compiled.section
         for _ in range(SAVE_ATTEMPTS):
-            state = PersonState.from_doc(person.state.as_doc())
+            state = person.state.copy()
             applied = apply_events(state, compiled, (e.event for e in group), section.seen_uuids)
-            total = score(state, compiled, now.date()).total
+            total = total_of(state, compiled, now.date())
             change = mql_change(state, total, section.mql_threshold, now)
             if not applied.counted and change is None:
                 break  # duplicates and unknown names only: nothing to write
             person.state, person.score = state, total
             person.grade = grade(section, person.icp_score, total).grade
-            person.email, person.domain = group[0].email, self._account(live, group[0].email)
+            person.email = group[0].email
+            person.domain = person.domain or self._account(live, person.email)
             report.writes += 1
             if self.people.save(person, now):
                 break
@@ -236,7 +238,7 @@ class DecaySweep:
         now = self.clock()
         for person in self.people.scored():
             seen += 1
-            total = score(person.state, compiled, now.date()).total
+            total = total_of(person.state, compiled, now.date())
             change = mql_change(person.state, total, compiled.section.mql_threshold, now)
             if total != person.score or change is not None:
                 person.score = total
