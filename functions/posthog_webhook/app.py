@@ -21,12 +21,12 @@ from leadops.http.answers.engagement import IngestAnswer
 from leadops.http.resolver import build_resolver, guard_body
 from leadops.http.shared_secret import require_shared_secret
 from leadops.http.signature import secrets_from
-from leadops.services.engagement import AccountMql, Engagement, ingest_body
+from leadops.services.engagement import AccountMql, Engagement, PersonBusy, ingest_body
 from leadops.services.live_rulebook import LiveRulebook
 from leadops.settings import PostHogWebhookSettings
 
 logger = Logger()
-app = build_resolver(logger, unavailable_on=aws.unavailable_errors())
+app = build_resolver(logger, unavailable_on=(*aws.unavailable_errors(), PersonBusy))
 settings = PostHogWebhookSettings.from_env()
 rules = LiveRulebook.of(settings.rulebook_table)
 accounts = AccountsTable(settings.accounts_table)

@@ -21,7 +21,8 @@ import time_machine
 from moto import mock_aws
 from pytest_httpserver import HTTPServer
 
-from leadops.behaviour import person_id
+from leadops.adapters.leads_table import People
+from leadops.behaviour import StoredPerson, person_id
 from leadops.services.live_rulebook import expire_all
 from leadops_local.provision import provision
 from leadops_local.runtime import LocalFunction
@@ -283,3 +284,21 @@ def test_the_behaviour_rules_are_live_data_validated_and_dry_run(stack: SamTempl
     expire_all()
     answer = post(stack, event("demo_requested", datetime.now(UTC)))[1]
     assert answer["mql"] == 1  # 30 points: an MQL under the live rules
+
+
+def test_two_writers_of_one_person_never_lose_an_event(stack: SamTemplate) -> None:
+    """The person item's version: the second writer of the same version is refused (and the
+    service then reads again and re-applies its events)."""
+    people = People(stack.physical_name("LeadsTable"))
+    pid = person_id(EMAIL)
+    first = StoredPerson(pid, EMAIL, "acme-analytics.io", score=15)
+    assert people.save(first, datetime.now(UTC))
+    one, two = people.get(pid), people.get(pid)
+    assert one is not None
+    assert two is not None
+    one.score, two.score = 30, 45
+    assert people.save(one, datetime.now(UTC))
+    assert not people.save(two, datetime.now(UTC))  # read version 1, stored is 2 now
+    stored = people.get(pid)
+    assert stored is not None
+    assert (stored.score, stored.version) == (30, 2)

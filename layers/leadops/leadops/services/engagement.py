@@ -65,6 +65,11 @@ PERSON_ID = re.compile(r"^p_[0-9a-f]{24}$")  # problems listed in a report (all 
 _COMPILED: dict[int, tuple[Any, BehaviourRules]] = {}
 
 
+class PersonBusy(Exception):
+    """A person kept changing under this batch (other writers won every attempt): the request
+    is answered 503, and its retry counts each event once (uuids)."""
+
+
 def behaviour_rules(live: Rules) -> BehaviourRules | None:
     """The live rulebook's behaviour section, compiled once per version (None: no section)."""
     section = live.rulebook.behaviour
@@ -172,7 +177,7 @@ class Engagement:
                 break
             person = self.people.get(person.person_id) or StoredPerson(person.person_id, "")
         else:
-            raise RuntimeError("person kept changing under this batch; the batch is retried")
+            raise PersonBusy(person.person_id)
         report.counted += applied.counted
         report.duplicates += applied.duplicates
         report.unknown.update(applied.unknown)
@@ -305,7 +310,7 @@ class AccountMql:
         return account_id
 
 
-MAX_EVENTS_PER_REQUEST = 10_000
+MAX_EVENTS_PER_REQUEST = 1_000  # one write per person: bounded well within the timeout
 
 
 def ingest_body(engagement: Engagement, body: Any, key: PersonKey) -> dict[str, Any]:
