@@ -18,6 +18,8 @@ from typing import Any
 import boto3
 import pytest
 import time_machine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 from pytest_httpserver import HTTPServer
 
@@ -302,3 +304,37 @@ def test_two_writers_of_one_person_never_lose_an_event(stack: SamTemplate) -> No
     stored = people.get(pid)
     assert stored is not None
     assert (stored.score, stored.version) == (30, 2)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(10**20), max_value=10**20)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.text(max_size=10), children, max_size=3),
+    max_leaves=8,
+)  # fmt: skip
+event_fields = st.fixed_dictionaries({}, optional={
+    "uuid": json_values | st.uuids().map(str), "event": json_values | st.just("demo_requested"),
+    "timestamp": json_values | st.sampled_from(["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00Z",
+                                                "2026-11-02T09:00:00Z", "2999-01-01T00:00:00Z"]),
+    "properties": json_values | st.just({"$current_url": "http://[::1"}),
+    "person": json_values | st.just({"properties": {"email": "a@initech.com"}}),
+})  # fmt: skip
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=json_values | st.lists(event_fields, max_size=4) | event_fields)
+def test_any_body_is_answered_without_a_5xx_naming_fields(stack: SamTemplate, body: Any) -> None:
+    status, answer = post(stack, body)
+    assert status < 500, answer
+    if status >= 400:
+        assert all(error["field"] for error in answer["errors"])
+    else:
+        batch = body.get("batch") if isinstance(body, dict) else body
+        sent = len(batch) if isinstance(batch, list) else 1
+        assert answer["received"] == sent  # every event accounted for, none dropped silently
+        counted = answer["counted"] + answer["duplicates"] + answer["unknown"]
+        assert counted + answer["malformed"] <= sent
+        assert all(problem["field"] for problem in answer["problems"])

@@ -382,3 +382,20 @@ def test_the_dry_run_scores_events_under_both_rulebooks() -> None:
         False,
     )
     assert person["changed"] == ["mql"]
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "message"),
+    [
+        ("2026-11-04T09:00:00Z", "more than a day in the future"),  # it would hold decay off
+        ("9999-12-31T23:59:59-05:00", "not an ISO 8601 date-time"),  # beyond datetime in UTC
+        ("2026-11-02", "needs a time zone"),
+    ],
+)
+def test_a_timestamp_must_be_a_zoned_time_not_far_in_the_future(
+    timestamp: str, message: str
+) -> None:
+    item = _webhook("demo_requested")
+    item["event"]["timestamp"] = timestamp
+    with pytest.raises(Malformed, match=message):
+        read_event(item, "person_email", not_after=T0 + timedelta(days=1))

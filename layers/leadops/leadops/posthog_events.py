@@ -26,7 +26,7 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -83,16 +83,21 @@ def _text(raw: dict[str, Any], name: str, field: str) -> str:
     return value.strip()
 
 
-def _timestamp(raw: dict[str, Any], field: str) -> datetime:
+def _timestamp(raw: dict[str, Any], field: str, not_after: datetime | None) -> datetime:
     value = raw.get("timestamp")
     if not isinstance(value, str):
         raise Malformed(field, "missing or not an ISO 8601 string")
     try:
         at = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "T", 1))
-    except ValueError:
+        if at.tzinfo is None:
+            raise Malformed(field, "needs a time zone (PostHog sends UTC with Z or +00:00)")
+        at = at.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        if isinstance(exc, Malformed):
+            raise
         raise Malformed(field, "not an ISO 8601 date-time") from None
-    if at.tzinfo is None:
-        raise Malformed(field, "needs a time zone (PostHog sends UTC with Z or +00:00)")
+    if not_after is not None and at > not_after:
+        raise Malformed(field, "more than a day in the future")
     return at
 
 
@@ -125,8 +130,9 @@ def _path(props: dict[str, Any]) -> str | None:
     return pathname if isinstance(pathname, str) else None
 
 
-def read_event(item: Any, key: PersonKey) -> PersonEvent:
-    """One event in either documented shape (module docstring)."""
+def read_event(item: Any, key: PersonKey, not_after: datetime | None = None) -> PersonEvent:
+    """One event in either documented shape (module docstring); ``not_after``: the latest
+    timestamp taken (a later one is malformed: it would hold decay off for ever)."""
     if not isinstance(item, dict):
         raise Malformed("event", "expected an object")
     raw, person = item, _object(item.get("person"), "person")
@@ -134,7 +140,7 @@ def read_event(item: Any, key: PersonKey) -> PersonEvent:
         raw = item["event"]
     uuid = _text(raw, "uuid", "uuid")
     name = _text(raw, "event", "event")
-    at = _timestamp(raw, "timestamp")
+    at = _timestamp(raw, "timestamp", not_after)
     props = _object(raw.get("properties"), "properties")
     email = _email(raw, person, props, key)
     return PersonEvent(email, Event(uuid, name, at, _path(props), props))
@@ -152,24 +158,28 @@ class Problem:
         return {"position": self.position, "field": self.field, "message": self.message}
 
 
-def read_all(items: list[Any], key: PersonKey) -> tuple[list[PersonEvent], list[Problem]]:
+def read_all(
+    items: list[Any], key: PersonKey, not_after: datetime | None = None
+) -> tuple[list[PersonEvent], list[Problem]]:
     found: list[PersonEvent] = []
     problems: list[Problem] = []
     for position, item in enumerate(items):
         try:
-            found.append(read_event(item, key))
+            found.append(read_event(item, key, not_after))
         except Malformed as exc:
             problems.append(Problem(position, exc.field, exc.message))
     return found, problems
 
 
-def read_lines(lines: Iterator[bytes], key: PersonKey) -> Iterator[PersonEvent | Problem]:
+def read_lines(
+    lines: Iterator[bytes], key: PersonKey, not_after: datetime | None = None
+) -> Iterator[PersonEvent | Problem]:
     """A JSON Lines export, one line at a time (line numbers from 1); blank lines skipped."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            yield read_event(json.loads(line), key)
+            yield read_event(json.loads(line), key, not_after)
         except ValueError as exc:
             field = exc.field if isinstance(exc, Malformed) else "line"
             message = exc.message if isinstance(exc, Malformed) else "not JSON"

@@ -17,7 +17,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote
 
@@ -310,6 +310,7 @@ class AccountMql:
         return account_id
 
 
+FUTURE_SLACK = timedelta(days=1)  # clocks differ; an event later than this is malformed
 MAX_EVENTS_PER_REQUEST = 1_000  # one write per person: bounded well within the timeout
 
 
@@ -322,7 +323,7 @@ def ingest_body(engagement: Engagement, body: Any, key: PersonKey) -> dict[str, 
         raise Invalid(exc.field, exc.message) from None
     if len(items) > MAX_EVENTS_PER_REQUEST:
         raise Invalid("batch", f"at most {MAX_EVENTS_PER_REQUEST} events per request")
-    found, problems = read_all(items, key)
+    found, problems = read_all(items, key, engagement.clock() + FUTURE_SLACK)
     report = IngestReport()
     for problem in problems:
         report.add_problem(problem)
@@ -344,7 +345,7 @@ def ingest_lines(
     whether the whole file was read (``time_left()`` false: stop after the current batch)."""
     report = IngestReport()
     batch: list[PersonEvent] = []
-    for read in read_lines(iter(lines), key):
+    for read in read_lines(iter(lines), key, engagement.clock() + FUTURE_SLACK):
         if isinstance(read, Problem):
             report.add_problem(read)
             continue
@@ -377,7 +378,7 @@ def behaviour_compared(
     """A dry run of PostHog events (``POST /rulebook/dry-run {"events": [...]}``): each
     person's behaviour score, grade and MQL status under the live rules and the candidate, as
     if these were all their events (nothing is read or written). Malformed events are listed."""
-    found, problems = read_all(items, "person_email")
+    found, problems = read_all(items, "person_email", now + FUTURE_SLACK)
     by_person: dict[str, list[PersonEvent]] = defaultdict(list)
     for item in found:
         by_person[person_id(item.email)].append(item)
