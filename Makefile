@@ -7,6 +7,8 @@ INSTALLED := $(VENV)/.installed
 PORT ?= 3000
 # The local stack's webhook secret (in AWS it is generated into Secrets Manager).
 WEBHOOK_SECRET ?= local-webhook-secret
+# The local PostHog webhook destination's X-Leadops-Secret (issue 15).
+POSTHOG_WEBHOOK_SECRET ?= local-posthog-secret
 # Vendors are never reached from a local run unless you point them somewhere: by default at a
 # loopback port where nothing listens, so tickets fail, are retried and land in the local DLQ.
 ZENDESK_URL ?= http://127.0.0.1:8025
@@ -33,6 +35,7 @@ install: $(INSTALLED)
 
 run: $(INSTALLED)
 	LEADOPS_LOCAL_SECRET_WebhookSecret=$(WEBHOOK_SECRET) \
+		LEADOPS_LOCAL_SECRET_PostHogWebhookSecret=$(POSTHOG_WEBHOOK_SECRET) \
 		$(BIN)/python -m leadops_local --parameter-overrides "ZendeskBaseUrl=$(ZENDESK_URL)" \
 		start-api --host 127.0.0.1 --port $(PORT)
 
@@ -51,6 +54,7 @@ bench: $(INSTALLED)
 
 invoke: $(INSTALLED)
 	LEADOPS_LOCAL_SECRET_WebhookSecret=$(WEBHOOK_SECRET) \
+		LEADOPS_LOCAL_SECRET_PostHogWebhookSecret=$(POSTHOG_WEBHOOK_SECRET) \
 		$(BIN)/python -m leadops_local --parameter-overrides "ZendeskBaseUrl=$(ZENDESK_URL)" \
 		invoke $(FN) -e $(EVENT) --moto
 

@@ -10,8 +10,11 @@ noisy, so each is a best-of-N and every goal is checked as a ratio against code 
   first request through its first AWS call, against a boto3 handler timed the same way; the
   headline row is the worst function's ratio.
 
+- behaviour (bench/behaviour.py): PostHog events scored per second (pure), DynamoDB write calls
+  per person per batch (moto), and the tracemalloc peak of a 1 M-event export beside 100 k.
+
 ``python bench/run.py --only cold [--runs 9]`` runs one part (cold, scoring, webhook, routing,
-sweep, dry_run, slack, forms, router, destinations) without writing bench/results.json.
+sweep, dry_run, slack, forms, router, destinations, behaviour) without writing bench/results.json.
 
 - slack (bench/slack.py): chat.postMessage calls per qualified lead and per redelivery, counted
   against a stand-in, and a batch against a hanging Slack as a share of its timeout.
@@ -32,6 +35,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import behaviour
 import cold
 import destinations
 import dry_run  # bench/dry_run.py, routing.py, sweep.py and webhook.py, beside this file
@@ -77,6 +81,10 @@ GOALS = {
     "hubspot_calls_per_1000_qualified_leads": 10,  # batch upserts of 100
     "salesforce_calls_per_1000_replayed": 0,
     "hubspot_calls_per_1000_replayed": 0,
+    # issue 15
+    "behaviour_events_scored_per_s": 5_000,
+    "behaviour_dynamodb_writes_per_person_per_batch": 1,
+    "behaviour_import_peak_1m_vs_100k": 1.5,
 }
 
 COUNTRIES = ["United Kingdom", "USA", "Germany", "India", "Brazil", "Poland", "Japan", "Spain"]
@@ -249,6 +257,7 @@ def main() -> None:
         "forms",
         "router",
         "destinations",
+        "behaviour",
     ]
     parser.add_argument("--only", choices=parts, help="run one part; results.json is kept")
     parser.add_argument("--runs", type=int, default=15, help="cold-start runs per function")
@@ -272,6 +281,11 @@ def main() -> None:
         "forms": lambda: forms.vendor_after_browser(template) | forms.cpu_per_delivery(template),
         "router": lambda: router.cpu_per_decision(template) | router.aws_calls(template),
         "destinations": destinations.crm_calls,
+        "behaviour": lambda: (
+            behaviour.events_per_second()
+            | behaviour.writes_per_person(template)
+            | behaviour.import_memory()
+        ),
     }
     results: dict[str, float] = {}
     for part in [args.only] if args.only else parts:

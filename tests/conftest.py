@@ -16,7 +16,7 @@ from leadops.services.live_rulebook import expire_all
 from leadops_local.provision import provision
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
-from tests.helpers import TEMPLATE, WEBHOOK_SECRET
+from tests.helpers import POSTHOG_WEBHOOK_SECRET, TEMPLATE, WEBHOOK_SECRET
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +100,7 @@ def aws(template: SamTemplate, monkeypatch: pytest.MonkeyPatch) -> Iterator[SamT
     """In-process moto with every resource of template.yaml, named as the functions expect.
     The webhook secret and Zendesk credentials are fixed values the tests know."""
     monkeypatch.setenv("LEADOPS_LOCAL_SECRET_WebhookSecret", WEBHOOK_SECRET)
+    monkeypatch.setenv("LEADOPS_LOCAL_SECRET_PostHogWebhookSecret", POSTHOG_WEBHOOK_SECRET)
     monkeypatch.setenv(
         "LEADOPS_LOCAL_SECRET_ZendeskSecret", '{"email": "a@example.com", "api_token": "t"}'
     )

@@ -283,3 +283,7 @@ def hanging_stand_in(
     finally:
         release.set()
         server.stop()
+
+
+# --- engagement (issue 15) -------------------------------------------------------------------
+POSTHOG_WEBHOOK_SECRET = "test-posthog-secret"

@@ -10,14 +10,22 @@ import pytest
 from pydantic import BaseModel
 
 from leadops.http import answers
-from leadops.http.answers import accounts, decisions, forms, leads, router, rulebook
+from leadops.http.answers import accounts, decisions, engagement, forms, leads, router, rulebook
 from leadops.rulebook import load_rulebook
 from leadops_local.openapi import document_json, http_functions
 from leadops_local.runtime import LocalFunction
 from leadops_local.server import LocalApi
 from leadops_local.template import SamTemplate
 from tests.form_vendors import body_of, delivery_event, sample, source
-from tests.helpers import ROOT, SALES, SCORE_BODY, call, deliver, http_event
+from tests.helpers import (
+    POSTHOG_WEBHOOK_SECRET,
+    ROOT,
+    SALES,
+    SCORE_BODY,
+    call,
+    deliver,
+    http_event,
+)
 
 COMMITTED = ROOT / "docs" / "openapi.json"
 # Routes that answer HTML, JavaScript or no body (the public router's pages and snippet).
@@ -55,7 +63,7 @@ def _model_of(document: dict[str, Any], method: str, path: str, status: int) -> 
     responses = document["paths"][path][method.lower()]["responses"]
     ref = responses[str(status)]["content"]["application/json"]["schema"]["$ref"]
     name = ref.rsplit("/", 1)[1]
-    modules = (answers, decisions, leads, accounts, rulebook, forms, router)
+    modules = (answers, decisions, leads, accounts, rulebook, forms, router, engagement)
     found: set[type[BaseModel]] = {getattr(m, name) for m in modules if hasattr(m, name)}
     (model,) = found  # one model of that name (a module that imports one finds the same)
     return model
@@ -71,7 +79,8 @@ def _fits(model: type[BaseModel], answer: dict[str, Any]) -> None:
 def test_real_answers_fit_their_documented_models(generated: str, aws: SamTemplate) -> None:
     fn = {name: LocalFunction(aws.function(name)) for name in
           ("ScoreFunction", "WebhookFunction", "LeadsApiFunction", "AccountsApiFunction",
-           "RulebookApiFunction", "RouterFunction")}  # fmt: skip
+           "RulebookApiFunction", "RouterFunction", "PostHogWebhookFunction",
+           "PeopleApiFunction")}  # fmt: skip
     seen: list[tuple[str, str, int, Any]] = []
 
     def request(name: str, method: str, path: str, route: str, body: Any = None) -> Any:
@@ -111,6 +120,13 @@ def test_real_answers_fit_their_documented_models(generated: str, aws: SamTempla
     request(rules, "POST", "/rulebook/dry-run", "/rulebook/dry-run", one)
     request(rules, "GET", f"/reports/conversion?by=rule&from={TODAY}", "/reports/conversion")
     seen.extend(_form_answers(aws))  # forms: issue 12
+    posthog = json.loads((ROOT / "events/posthog/webhook.json").read_text(encoding="utf-8"))
+    hook = fn["PostHogWebhookFunction"].invoke(http_event("POST", "/webhooks/posthog",
+        json.dumps(posthog), headers={"x-leadops-secret": POSTHOG_WEBHOOK_SECRET}))  # fmt: skip
+    seen.append(("POST", "/webhooks/posthog", hook["statusCode"], json.loads(hook["body"])))
+    request("PeopleApiFunction", "GET", f"/people/{SALES['email']}/score", "/people/{email}/score")
+    events = {"rulebook": candidate, "events": [posthog]}
+    request(rules, "POST", "/rulebook/dry-run", "/rulebook/dry-run", events)
 
     seen.append(("POST", "/router/forms/{source_id}/submit", *_routed(fn["RouterFunction"], aws)))
     document = json.loads(generated)

@@ -63,7 +63,8 @@ def test_a_missing_variable_fails_the_init_naming_it(name: str) -> None:
                 "ZENDESK_TIMEOUT_S", "ZENDESK_RETRIES", "POSTHOG_DISTINCT_ID",
                 "SLACK_API_URL",
                 "SALESFORCE_API_VERSION", "SALESFORCE_FIELD_MAPPING", "SALESFORCE_USAGE_SLOW_PCT",
-                "SALESFORCE_USAGE_STOP_PCT", "HUBSPOT_PROPERTY_MAPPING"}  # fmt: skip
+                "SALESFORCE_USAGE_STOP_PCT", "HUBSPOT_PROPERTY_MAPPING",
+                "POSTHOG_PERSON_KEY"}  # fmt: skip
     for variable in sorted(variables - optional):
         with pytest.raises(ValidationError, match=re.escape(variable)):
             LocalFunction(FUNCTIONS[name], {variable: ""}).handler()

@@ -76,7 +76,8 @@ def test_layer_is_built_by_sam_from_its_requirements(template: dict[str, Any]) -
 
 # Routes without IAM: each authenticates otherwise (a vendor's signature; the public router's
 # origin allow-list, rate limits and signed booking links; the snippet is a public file).
-SIGNED_ROUTES = {"/webhooks/demo-request", "/webhooks/forms/{source_id}"}  # forms: issue 12
+# The webhooks authenticate their senders themselves (HMAC signatures; PostHog: a shared secret).
+SIGNED_ROUTES = {"/webhooks/demo-request", "/webhooks/forms/{source_id}", "/webhooks/posthog"}
 PUBLIC_ROUTES = {
     *SIGNED_ROUTES,
     "/router/forms/{source_id}/submit",
@@ -243,6 +244,8 @@ def test_snapstart_is_a_parameter_applied_to_the_http_functions_only(
         "RulebookApiFunction",
         *("FormSourcesApiFunction", "FormWebhookFunction"),  # forms: issue 12
         "RouterFunction",
+        "PostHogWebhookFunction",  # issue 15
+        "PeopleApiFunction",
     }
     for name, function in _resources(template, "AWS::Serverless::Function").items():
         properties = function["Properties"]

@@ -1,4 +1,5 @@
-"""SQS (fed by an EventBridge rule on lead.qualified): set icp_score / icp_tier in PostHog.
+"""SQS (fed by an EventBridge rule on lead.qualified and lead.mql): set icp_score / icp_tier,
+and for an MQL behaviour_score / lead_grade / mql_at, as PostHog person properties.
 
 One PostHog request per batch, ended before the Lambda timeout; if it fails after retries (or
 the time is spent), every readable record of the batch is reported failed, so SQS delivers them
@@ -17,7 +18,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from leadops.adapters import aws
-from leadops.adapters.leads_table import IcpSyncs
+from leadops.adapters.leads_table import IcpSyncs, People
 from leadops.adapters.posthog import PostHogClient
 from leadops.services.icp_sync import IcpSync
 from leadops.settings import PostHogSyncSettings
@@ -32,7 +33,10 @@ def posthog() -> PostHogClient:
 
 
 icp_sync = IcpSync(
-    IcpSyncs(settings.leads_table), posthog, distinct_id=settings.posthog_distinct_id
+    IcpSyncs(settings.leads_table),
+    posthog,
+    distinct_id=settings.posthog_distinct_id,
+    mql_people=People(settings.leads_table),  # lead.mql: behaviour_score, lead_grade, mql_at
 )
 
 

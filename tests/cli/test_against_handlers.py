@@ -5,6 +5,7 @@ import json
 import os
 import re
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,15 @@ import pytest
 
 from leadops_local.runtime import LocalFunction
 from tests.cli.conftest import Cli, Recorder, row
-from tests.helpers import SALES, SCORE_BODY, add_rep, call, deliver
+from tests.helpers import (
+    POSTHOG_WEBHOOK_SECRET,
+    SALES,
+    SCORE_BODY,
+    add_rep,
+    call,
+    deliver,
+    http_event,
+)
 
 LEAD = {**SCORE_BODY, "github": "ada-l"}  # the README's /score example
 Api = tuple[httpx.MockTransport, Recorder]
@@ -276,3 +285,28 @@ def test_a_bad_url_is_a_usage_error(cli: Cli) -> None:
     result = cli("--url", "127.0.0.1:3000", "explain", "x")
     assert result.code == 2
     assert "--url must be http(s)://" in result.err
+
+
+def test_explain_shows_the_persons_behaviour_score_grade_and_mql(
+    cli: Cli, lambda_api: Api, leads_api: LocalFunction, webhook: LocalFunction, load_function: Any
+) -> None:
+    """Issue 15: the lead's person (by person_id, no email in the URL) with their points."""
+    add_rep(leads_api, "tae-1")
+    _, answer = deliver(webhook, SALES)
+    now = datetime.now(UTC).isoformat()
+    events = [
+        {"uuid": f"u-{n}", "event": name, "distinct_id": "anon", "timestamp": now,
+         "properties": {"$current_url": "https://x.io/pricing"},
+         "person": {"properties": {"email": SALES["email"]}}}
+        for n, name in enumerate(("$pageview", "demo_requested", "webinar_attended"))
+    ]  # fmt: skip
+    hook = load_function("PostHogWebhookFunction").invoke(http_event(
+        "POST", "/webhooks/posthog", json.dumps(events),
+        headers={"x-leadops-secret": POSTHOG_WEBHOOK_SECRET}))  # fmt: skip
+    assert json.loads(hook["body"])["mql"] == 1
+    result = cli("explain", answer["lead_id"], transport=lambda_api[0])
+    assert result.code == 0, result.err
+    assert "Behaviour score 65 (MQL from 50)" in result.out
+    assert row(result.out, "demo_requested", "1", "requested a demo", "30")
+    assert "grade A1" in result.out
+    assert "MQL since" in result.out

@@ -40,6 +40,7 @@ class StoredFake:
 class Store:
     """The leads table (and accounts table) as dicts; a commit applies all or nothing."""
 
+    people: dict[str, str] = field(default_factory=dict)  # email -> latest lead id
     leads: dict[str, StoredFake] = field(default_factory=dict)
     profiles: dict[str, dict[str, Any]] = field(default_factory=dict)
     customers: set[str] = field(default_factory=set)
@@ -78,6 +79,7 @@ class Writes:
     profile: tuple[str, dict[str, Any]] | None = None
     reps: list[str] = field(default_factory=list)
     signals: list[tuple[str, dict[str, Any], datetime, int]] = field(default_factory=list)
+    person: tuple[str, str] | None = None
 
     def add_lead(
         self, lead_id: str, record: LeadRecord, *, owner_id: str | None, expires_at: int | None
@@ -95,6 +97,11 @@ class Writes:
     ) -> None:
         self.signals.append((account_id, signal, at, window_days))
 
+    def remember_person(
+        self, email: str, lead_id: str, scores: dict[str, Any], at: datetime
+    ) -> None:
+        self.person = (email, lead_id)
+
     def commit(self) -> None:
         for step in self.store.before_commit:
             step()
@@ -108,6 +115,8 @@ class Writes:
             self.store.profiles[self.profile[0]] = self.profile[1]
         self.store.assigned.update(self.reps)
         self.store.signals.extend(self.signals)
+        if self.person is not None:
+            self.store.people[self.person[0]] = self.person[1]
 
 
 @dataclass

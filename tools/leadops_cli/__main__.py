@@ -92,6 +92,8 @@ def cmd_score(ctx: Context) -> int:
 
 def cmd_explain(ctx: Context) -> int:
     view = ctx.api.get(path("leads", ctx.args.lead_id))
+    if view.get("person_id"):  # the person's behaviour score, grade and MQL status (issue 15)
+        view["engagement"] = ctx.api.get(path("people", view["person_id"], "score"))
     return ctx.show(view, render.lead)
 
 
@@ -381,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     reports = report.add_subparsers(dest="report", required=True, metavar="REPORT")
     conversion = _command(reports, "conversion", cmd_report_conversion, "conversion by group")
     conversion.add_argument(
-        "--by", choices=("rule", "outcome", "owner", "icp_tier"), default="rule"
+        "--by", choices=("rule", "outcome", "owner", "icp_tier", "grade"), default="rule"
     )
     _window(conversion)
     conversion.add_argument("--plot", type=Path, metavar="FILE.png", help="write a bar chart")

@@ -52,9 +52,8 @@ def score_card(card: dict[str, Any], title: str) -> Table:
     table.add_column("metric", footer=Text("total", style="bold"))
     table.add_column("value", overflow="fold")
     table.add_column("band")
-    table.add_column(
-        "points", justify="right", footer=Text(f"{card.get('total')}/{card.get('max')}", "bold")
-    )
+    out_of = f"/{card['max']}" if card.get("max") is not None else ""  # behaviour: no max
+    table.add_column("points", justify="right", footer=Text(f"{card.get('total')}{out_of}", "bold"))
     for item in card.get("items") or []:
         points = item.get("points")
         style = "green" if isinstance(points, int) and points > 0 else ""
@@ -159,6 +158,26 @@ def lead(console: Console, view: dict[str, Any]) -> None:
     if stored:
         console.print()
         console.print(scores(stored))
+    engagement = view.get("engagement")
+    if isinstance(engagement, dict) and isinstance(engagement.get("behaviour"), dict):
+        console.print()
+        console.print(behaviour(engagement))
+
+
+def behaviour(view: dict[str, Any]) -> Group:
+    """``GET /people/{id}/score``: the behaviour points, the grade and the MQL status."""
+    card = view["behaviour"]
+    threshold = card.get("threshold")
+    title = f"Behaviour score {card.get('total')} (MQL from {threshold})"
+    table = score_card({**card, "max": None}, title)
+    grade = view.get("grade") or {}
+    mql = view.get("mql") or {}
+    lines = [Text(f"grade {grade.get('grade')}", "bold")]
+    lines += [
+        Text(f"  {reason}") for reason in [*grade.get("reasons", []), *mql.get("reasons", [])]
+    ]
+    lines.append(Text(f"last activity {card.get('last_activity')}", "dim"))
+    return Group(table, *lines)
 
 
 # --- rulebook ---------------------------------------------------------------------------------

@@ -45,6 +45,36 @@ class IcpUpdate:
         key = f"{self.distinct_id}|{self.icp_score}|{self.icp_tier}|{self.rulebook_version}"
         return str(uuid.uuid5(_NAMESPACE, key))
 
+    @property
+    def properties(self) -> dict[str, Any]:
+        """The person properties PostHog gets (``$set``)."""
+        return {"icp_score": self.icp_score, "icp_tier": self.icp_tier}
+
+
+@dataclass(frozen=True, slots=True)
+class MqlUpdate:
+    """A ``lead.mql`` event's person properties (issue 15): ``behaviour_score``, ``lead_grade``
+    (fit letter x engagement number, "A1") and ``mql_at``. Sent whenever a ``lead.mql`` event
+    arrives (they are rare: once per crossing)."""
+
+    distinct_id: str
+    behaviour_score: int
+    lead_grade: str
+    mql_at: str
+
+    @property
+    def event_uuid(self) -> str:
+        key = f"mql|{self.distinct_id}|{self.behaviour_score}|{self.lead_grade}|{self.mql_at}"
+        return str(uuid.uuid5(_NAMESPACE, key))
+
+    @property
+    def properties(self) -> dict[str, Any]:
+        return {"behaviour_score": self.behaviour_score, "lead_grade": self.lead_grade,
+                "mql_at": self.mql_at}  # fmt: skip
+
+
+PersonUpdate = IcpUpdate | MqlUpdate
+
 
 def updates_to_send(
     wanted: dict[str, IcpUpdate], already_sent: dict[str, dict[str, Any]]

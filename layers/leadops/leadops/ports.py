@@ -5,7 +5,7 @@ fakes. A service depends on these, never on an adapter class, so it runs without
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from leadops.account import AccountRecord, ScanPage
 from leadops.assignment import Pool, Rep, RepRole
+from leadops.behaviour import StoredPerson
 from leadops.classification import Label
 from leadops.destinations import AccountFacts, LeadFacts
-from leadops.icp_sync import IcpPerson, IcpUpdate
+from leadops.icp_sync import IcpPerson, PersonUpdate
 from leadops.lead_record import Intake, LeadRecord, StoredLead
 from leadops.models import LeadInput
 from leadops.rules import Rules
@@ -205,6 +206,12 @@ class SubmissionWrites(Protocol):
         """A routing signal for the account, counting for ``window_days``."""
         ...
 
+    def remember_person(
+        self, email: str, lead_id: str, scores: dict[str, Any], at: datetime
+    ) -> None:
+        """The person's latest lead and its fit scores (their behaviour grade's fit letter)."""
+        ...
+
     def commit(self) -> None:
         """Everything at once; raises ``AlreadyStored`` (nothing written) if the lead exists."""
         ...
@@ -277,7 +284,7 @@ class IcpSender(Protocol):
     """PostHog: one batched request, bounded by ``deadline``; raises
     ``leadops.errors.VendorError``."""
 
-    def send(self, updates: Iterable[IcpUpdate], deadline: float | None = None) -> int: ...
+    def send(self, updates: Iterable[PersonUpdate], deadline: float | None = None) -> int: ...
 
 
 class IcpLedger(Protocol):
@@ -420,4 +427,39 @@ class CrmDestination(Protocol):
 
     def send(self, kind: str, records: list[dict[str, Any]], deadline: float | None) -> list[bool]:
         """Whether each record was written, in order; raises ``VendorError`` for the call."""
+
+
+# --- engagement (issue 15) -------------------------------------------------------------------
+class PeopleStore(Protocol):
+    """People's behaviour state (``leadops.adapters.leads_table.People``)."""
+
+    def get_many(self, person_ids: list[str]) -> dict[str, StoredPerson]: ...
+
+    def get(self, person_id: str) -> StoredPerson | None: ...
+
+    def save(self, person: StoredPerson, at: datetime) -> bool:
+        """Write if the stored version is still ``person.version`` (then bump it); False when
+        another writer was first."""
+        ...
+
+    def scored(self) -> Iterator[StoredPerson]:
+        """Every person whose stored score is above 0."""
+        ...
+
+
+class MqlRouting(Protocol):
+    def record_mql(self, domain: str, at: datetime) -> str:
+        """Record an ``mql`` routing signal on the domain's account and route it; its id."""
+        ...
+
+
+class DomainAccounts(AccountStore, Protocol):
+    def account_of_domain(self, domain: str) -> str:
+        """The account id a company domain belongs to (the domain itself without a snapshot)."""
+        ...
+
+
+class MqlPeople(Protocol):
+    def emails(self, person_ids: list[str]) -> dict[str, str]:
+        """The email of each stored person (the PostHog sync's distinct id for ``lead.mql``)."""
         ...

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 # The lead item attributes a report reads (Leads.leads_between projects only these).
-ATTRIBUTES = ("classification", "outcome", "rule", "icp_tier", "owner_id", "deal_outcome")
+ATTRIBUTES = ("classification", "outcome", "rule", "icp_tier", "owner_id", "deal_outcome", "grade")
 _OUTCOMES = ("won", "lost", "no_show")
 
 
@@ -27,12 +27,15 @@ class GroupBy(StrEnum):
     OUTCOME = "outcome"
     OWNER = "owner"
     ICP_TIER = "icp_tier"
+    # fit letter x engagement number, set on the lead whenever its person's behaviour score is
+    # written (issue 15); "ungraded": no PostHog activity scored since the lead
+    GRADE = "grade"
 
 
 _FIELD = {GroupBy.RULE: "rule", GroupBy.OUTCOME: "outcome", GroupBy.OWNER: "owner_id",
-          GroupBy.ICP_TIER: "icp_tier"}  # fmt: skip
+          GroupBy.ICP_TIER: "icp_tier", GroupBy.GRADE: "grade"}  # fmt: skip
 _MISSING = {GroupBy.RULE: "unknown", GroupBy.OUTCOME: "unknown", GroupBy.OWNER: "unassigned",
-            GroupBy.ICP_TIER: "unknown"}  # fmt: skip
+            GroupBy.ICP_TIER: "unknown", GroupBy.GRADE: "ungraded"}  # fmt: skip
 
 
 def tally(counts: Counter[str], target: float) -> dict[str, Any]:

@@ -6,7 +6,8 @@ then product-led 1-4, new business 1-8, BDR 1-4, as the seed lists them; the fir
 How the signal-based rules are read: each matches a signal of its type recorded within
 ``routing.signal_window_days`` (NB-1 ``demo_form``, NB-2 ``emailed_sales``, NB-3
 ``onboarding_referral``, NB-6 ``trust_center_nda``, NB-7 a ``campaign`` owned by new business,
-NB-8 ``bdr_qualified``, BDR-1 a ``campaign`` owned by the BDR team, BDR-2 ``job_switch``, BDR-3
+NB-8 ``bdr_qualified``, NB-MQL ``mql`` (a person's behaviour score crossed the MQL threshold),
+BDR-1 a ``campaign`` owned by the BDR team, BDR-2 ``job_switch``, BDR-3
 ``low_usage``); NB-4 matches a ``big_fish_signup`` signal, or a first signup within its window
 from a company of 1000+ employees; BDR-3 also matches a snapshot whose usage figures are all under
 the rulebook's thresholds. A campaign's team is its signal's ``detail.team``, else the rulebook's
@@ -52,6 +53,7 @@ class SignalType(StrEnum):
     BDR_QUALIFIED = "bdr_qualified"
     JOB_SWITCH = "job_switch"
     LOW_USAGE = "low_usage"
+    MQL = "mql"  # a person's behaviour score crossed the MQL threshold (issue 15)
 
 
 class AccountSnapshot(BaseModel):
@@ -295,6 +297,13 @@ def nb8(c: _Context, at: _Limits) -> str | None:
     return "qualified by a BDR" if SignalType.BDR_QUALIFIED in c.signals else None
 
 
+def nb_mql(c: _Context, at: _Limits) -> str | None:
+    """NB-MQL (ours, after the seed's new-business rules): a person of the account became a
+    marketing qualified lead - glossary, seed 004: "A lead crossing a set threshold - say 50
+    points - converts to a marketing qualified lead and routes to sales"."""
+    return "a marketing qualified lead (behaviour score)" if SignalType.MQL in c.signals else None
+
+
 def bdr1(c: _Context, at: _Limits) -> str | None:
     """BDR 1: "Self-generated campaigns - all tracked in Lemlist as these change week-to-week"
     (a campaign signal owned by the BDR team)."""
@@ -358,6 +367,7 @@ RULES: tuple[tuple[str, Team, Rule], ...] = (
     ("NB-6", Team.NEW_BUSINESS, nb6),
     ("NB-7", Team.NEW_BUSINESS, nb7),
     ("NB-8", Team.NEW_BUSINESS, nb8),
+    ("NB-MQL", Team.NEW_BUSINESS, nb_mql),
     ("BDR-1", Team.BDR, bdr1),
     ("BDR-2", Team.BDR, bdr2),
     ("BDR-3", Team.BDR, bdr3),

@@ -406,6 +406,101 @@ class RouterRules(_Strict):
     booking_token_ttl_s: int = Field(default=3600, ge=60, le=7 * 86_400)
 
 
+# --- Behaviour: engagement points, decay, MQL and the fit x engagement grade (issue 15) -------
+PropertyValue = str | int | float | bool
+
+
+class BehaviourRule(_Strict):
+    """Points for one kind of PostHog event (glossary, seed 004: "Requested a demo +30, Visited
+    pricing page +15"). ``event`` is the PostHog event name; ``url_path`` (a regular expression,
+    searched in the path of the event's ``$current_url``) and ``properties`` (exact values)
+    narrow it. At most ``cap`` occurrences count in each window of ``cap_window_days``."""
+
+    id: Identifier
+    event: str = Field(min_length=1, max_length=200)
+    points: int = Field(ge=-1000, le=1000)
+    label: str = Field(min_length=1, max_length=200)
+    url_path: str | None = Field(default=None, min_length=1, max_length=200)
+    properties: dict[str, PropertyValue] = {}
+    cap: int | None = Field(default=None, ge=1, le=10_000)
+
+    @model_validator(mode="after")
+    def _path_compiles(self) -> Self:
+        if self.url_path is not None:
+            try:
+                re.compile(self.url_path)
+            except re.error as exc:
+                raise ValueError(f"behaviour rule {self.id!r}: url_path: {exc}") from None
+        return self
+
+
+class BehaviourDecay(_Strict):
+    """Seed 004: "No activity in 30 days -10"; the score never goes below 0."""
+
+    points: int = Field(le=0)
+    every_days: int = Field(ge=1, le=3650)
+
+
+class GradeBand(_Strict):
+    """A grade's part from a score: ``grade`` from ``min`` (inclusive) up."""
+
+    grade: str = Field(min_length=1, max_length=8)
+    min: int
+
+
+def _band_of(bands: tuple[GradeBand, ...], value: int) -> GradeBand:
+    """The band with the highest ``min`` at or below ``value`` (the lowest band otherwise)."""
+    ordered = _descending(bands)
+    return next((band for band in ordered if value >= band.min), ordered[-1])
+
+
+@cache
+def _descending(bands: tuple[GradeBand, ...]) -> tuple[GradeBand, ...]:
+    return tuple(sorted(bands, key=lambda band: band.min, reverse=True))
+
+
+class Grades(_Strict):
+    """Seed 004: "two scoring dimensions, sometimes combined into a grid (A1, B3, etc.)": a fit
+    letter from the ICP score (``fit``) and an engagement number from the behaviour score
+    (``engagement``); ``no_fit`` is the letter of a person with no stored lead."""
+
+    fit: tuple[GradeBand, ...] = Field(min_length=1)
+    engagement: tuple[GradeBand, ...] = Field(min_length=1)
+    no_fit: str = Field(min_length=1, max_length=8)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Self:
+        for name, bands in (("fit", self.fit), ("engagement", self.engagement)):
+            if len({band.min for band in bands}) != len(bands):
+                raise ValueError(f"behaviour.grades.{name}: two bands start at the same min")
+            if len({band.grade for band in bands}) != len(bands):
+                raise ValueError(f"behaviour.grades.{name}: a grade is named twice")
+        return self
+
+    def fit_letter(self, icp_score: int | None) -> str:
+        return self.no_fit if icp_score is None else _band_of(self.fit, icp_score).grade
+
+    def engagement_number(self, behaviour_score: int) -> str:
+        return _band_of(self.engagement, behaviour_score).grade
+
+
+class Behaviour(_Strict):
+    rules: tuple[BehaviourRule, ...] = Field(min_length=1)
+    cap_window_days: int = Field(ge=1, le=3650)
+    decay: BehaviourDecay
+    mql_threshold: int = Field(ge=1)
+    grades: Grades
+    # De-duplication: this many of a person's latest event uuids are remembered.
+    seen_uuids: int = Field(default=500, ge=1, le=5000)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Self:
+        ids = [rule.id for rule in self.rules]
+        if len(set(ids)) != len(ids):
+            raise ValueError("behaviour.rules: a rule id is used twice")
+        return self
+
+
 class Rulebook(_Strict):
     version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     description: str = ""
@@ -419,6 +514,7 @@ class Rulebook(_Strict):
     customers: Customers = Customers()
     reporting: Reporting = Reporting()
     router: RouterRules = RouterRules()
+    behaviour: Behaviour | None = None  # None: no engagement scoring under this version
 
     @model_validator(mode="after")
     def _identifiers_are_scored(self) -> Self:

@@ -225,3 +225,11 @@ class AccountsTable(Table):
                 last_key = {"pk": {"S": last["pk"]}, "sk": {"S": last["sk"]}}
         records = list(group_items(items, time.time()))
         return ScanPage(records, last_key, read_calls=1)
+
+    # --- engagement (issue 15) ---------------------------------------------------------------
+    def account_of_domain(self, domain: str) -> str:
+        """The imported account a company domain belongs to (its snapshot's ``domain``), or
+        the domain itself when no snapshot names it (as the webhook's demo_form signals)."""
+        answer = self._db.get_item(TableName=self.name, Key=typed(**self.domain_key(domain)))
+        pointer = plain(answer["Item"]) if "Item" in answer else None
+        return str(pointer["account_id"]) if pointer else company_domain_key(domain)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from leadops.adapters.vendor_http import RETRYABLE_STATUSES, JsonPoster, VendorUnreachable
 from leadops.errors import VendorError
-from leadops.icp_sync import IcpUpdate, updates_to_send
+from leadops.icp_sync import IcpUpdate, PersonUpdate, updates_to_send
 
 __all__ = ["IcpUpdate", "PostHogClient", "PostHogError", "updates_to_send"]
 
@@ -47,11 +47,12 @@ class PostHogClient:
 
     def send(
         self,
-        updates: Iterable[IcpUpdate],
+        updates: Iterable[PersonUpdate],
         deadline: float | None = None,
         now: datetime | None = None,
     ) -> int:
-        """One batch request setting ``icp_score`` and ``icp_tier``; returns the events sent.
+        """One batch request of ``$set`` events (``icp_score`` / ``icp_tier``, or the MQL
+        properties ``behaviour_score`` / ``lead_grade`` / ``mql_at``); returns the events sent.
         ``deadline`` (``time.monotonic()``) bounds the attempts, as in ``JsonPoster``."""
         at = (now or datetime.now(UTC)).isoformat()
         batch = [
@@ -60,9 +61,7 @@ class PostHogClient:
                 "distinct_id": update.distinct_id,
                 "uuid": update.event_uuid,
                 "timestamp": at,
-                "properties": {
-                    "$set": {"icp_score": update.icp_score, "icp_tier": update.icp_tier}
-                },
+                "properties": {"$set": update.properties},
             }
             for update in updates
         ]

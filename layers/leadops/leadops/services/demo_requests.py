@@ -198,6 +198,8 @@ class DemoRequests:
             # seed NB-1: "completed the book a demo form"
             window = rules.rulebook.routing.signal_window_days
             writes.add_signal(decided.intake.routed_as, {"type": "demo_form"}, decided.now, window)
+            # the person's fit, for their behaviour grade (issue 15)
+            writes.remember_person(decided.submission.email, decided.lead_id, answer, decided.now)
         try:
             writes.commit()
         except AlreadyStored:

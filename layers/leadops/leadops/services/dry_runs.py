@@ -35,6 +35,7 @@ from leadops.routing import AccountSnapshot
 from leadops.rulebook import Rulebook
 from leadops.rules import Rules
 from leadops.services.accounts import SignalInput
+from leadops.services.engagement import behaviour_compared
 from leadops.services.rule_reports import window
 
 logger = Logger(child=True)
@@ -48,6 +49,9 @@ class DryRunRequest(BaseModel):
     lead: LeadInput | None = None
     account: AccountSnapshot | None = None
     signals: list[SignalInput] = Field(default_factory=list, max_length=100)
+    # PostHog events (webhook or batch-export shape): behaviour scores under both (issue 15)
+    events: list[Any] | None = Field(default=None, max_length=10_000)
+    icp_score: int | None = None  # the fit the events' people are graded with
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
     examples: int = Field(default=10, ge=0, le=100)
@@ -131,13 +135,14 @@ def _compared(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 
 def _one_subject(request: DryRunRequest) -> None:
-    chosen = [n for n in ("lead", "account") if getattr(request, n) is not None]
+    chosen = [n for n in ("lead", "account", "events") if getattr(request, n) is not None]
     if request.from_ or request.to:
         chosen.append("from")
     if len(chosen) != 1:
         raise Invalid(
             chosen[1] if len(chosen) > 1 else "lead",
-            "give exactly one of: lead (a form body), account (a snapshot), or from/to",
+            "give exactly one of: lead (a form body), account (a snapshot), events (PostHog "
+            "events), or from/to",
         )
 
 
@@ -173,6 +178,11 @@ class DryRuns:
         if request.account is not None:
             one = self._one_account(request.account, request.signals, current, candidate)
             return 200, {**done, "account": one}
+        if request.events is not None:
+            people = behaviour_compared(
+                request.events, request.icp_score, current, candidate, self.clock()
+            )
+            return 200, {**done, "people": people}
         first, last = window(request.from_, request.to, self.clock().date())
         job = DryRunJob(
             job_id="dr_" + uuid.uuid4().hex[:20],

@@ -8,6 +8,10 @@ request fails (after its retries, or because the invocation's budget is spent: t
 ends ``margin_s`` before the Lambda timeout) every readable message fails, so SQS delivers
 them again and, past maxReceiveCount, to the DLQ: nothing is lost. Emails and PostHog ids
 never reach the logs.
+
+``lead.mql`` events (issue 15) ride in the same batches: each sets ``behaviour_score``,
+``lead_grade`` and ``mql_at`` on the person (the lead's PostHog person when the event names a
+lead, else the person's stored email), in the same one request.
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, StringConstraints, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
 
 from leadops.errors import VendorError
-from leadops.icp_sync import DistinctIdSource, IcpUpdate, updates_to_send
-from leadops.ports import IcpLedger, IcpSender, RemainingTime
+from leadops.icp_sync import DistinctIdSource, IcpUpdate, MqlUpdate, updates_to_send
+from leadops.ports import IcpLedger, IcpSender, MqlPeople, RemainingTime
 from leadops.services.queue_records import deadline_of
 
 logger = Logger(child=True)
@@ -38,8 +42,19 @@ class Qualified(BaseModel):
     rulebook_version: _Id
 
 
+class Mql(BaseModel):
+    """The fields of a ``lead.mql`` event's detail the sync reads (issue 15)."""
+
+    person_id: _Id
+    lead_id: _Id | None = None
+    behaviour_score: int
+    grade: _Id
+    mql_at: _Id
+
+
 class _Event(BaseModel):
-    detail: Qualified
+    detail_type: str = Field(default="lead.qualified", alias="detail-type")
+    detail: dict[str, Any]
 
 
 class IcpSync:
@@ -50,7 +65,9 @@ class IcpSync:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         distinct_id: DistinctIdSource = "email",
         margin_s: float = MARGIN_S,
+        mql_people: MqlPeople | None = None,
     ) -> None:
+        self.mql_people = mql_people
         self.ledger = ledger
         self.posthog = posthog  # called per batch: the key may have been rotated
         self.clock = clock
@@ -62,22 +79,28 @@ class IcpSync:
     ) -> list[str]:
         """The ids of the messages that failed (SQS records: ``messageId``, ``body``)."""
         deadline = deadline_of(lambda_context, self.margin_s)
-        wanted, failed = _read(records)
+        wanted, mqls, failed = _read(records)
         updates = self._updates(wanted.values())
         to_send = updates_to_send(updates, self.ledger.last_sync(list(updates)))
+        mql_updates = self._mql_updates(list(mqls.values()))
         try:
-            sent = self.posthog().send(to_send, deadline)
+            sent = self.posthog().send([*to_send, *mql_updates], deadline)
         except VendorError as error:
             logger.warning(
                 "PostHog sync failed", extra={"status": error.status, "retryable": error.retryable}
             )
-            return [*failed, *wanted]
+            return [*failed, *wanted, *mqls]
         self.ledger.remember_sync(
             {u.distinct_id: (u.icp_score, u.icp_tier) for u in to_send}, self.clock()
         )
         logger.info(
             "ICP scores synced",
-            extra={"messages": len(wanted), "sent": sent, "unchanged": len(updates) - sent},
+            extra={
+                "messages": len(wanted) + len(mqls),
+                "sent": sent,
+                "mql": len(mql_updates),
+                "unchanged": len(updates) - len(to_send),
+            },
         )
         return failed
 
@@ -96,15 +119,39 @@ class IcpSync:
                 )
         return updates
 
+    def _mql_updates(self, messages: list[Mql]) -> list[MqlUpdate]:
+        """One update per PostHog person: the lead's person when the event names a stored
+        lead (as for the ICP score), else the email stored with the person."""
+        people = self.ledger.people([m.lead_id for m in messages if m.lead_id])
+        unnamed = [m.person_id for m in messages if not (m.lead_id and m.lead_id in people)]
+        emails = self.mql_people.emails(unnamed) if unnamed and self.mql_people else {}
+        updates: dict[str, MqlUpdate] = {}
+        for m in messages:
+            person = people.get(m.lead_id) if m.lead_id else None
+            distinct_id = (
+                person.distinct_id(self.distinct_id) if person else emails.get(m.person_id)
+            )
+            if distinct_id:
+                updates[distinct_id] = MqlUpdate(distinct_id, m.behaviour_score, m.grade, m.mql_at)
+        return list(updates.values())
 
-def _read(records: Iterable[dict[str, Any]]) -> tuple[dict[str, Qualified], list[str]]:
-    """(message id -> the event's ICP fields, the ids of unreadable messages)."""
+
+def _read(
+    records: Iterable[dict[str, Any]],
+) -> tuple[dict[str, Qualified], dict[str, Mql], list[str]]:
+    """(message id -> the event's ICP fields, message id -> a lead.mql event's fields, the ids
+    of unreadable messages)."""
     wanted: dict[str, Qualified] = {}
+    mqls: dict[str, Mql] = {}
     failed: list[str] = []
     for record in records:
         try:
-            wanted[record["messageId"]] = _Event.model_validate_json(record["body"]).detail
+            event = _Event.model_validate_json(record["body"])
+            if event.detail_type == "lead.mql":
+                mqls[record["messageId"]] = Mql.model_validate(event.detail)
+            else:
+                wanted[record["messageId"]] = Qualified.model_validate(event.detail)
         except (ValidationError, KeyError, TypeError):
             logger.error("unreadable ICP sync message", extra={"message_id": record["messageId"]})
             failed.append(record["messageId"])
-    return wanted, failed
+    return wanted, mqls, failed

@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from leadops.assignment import Rep
+from leadops.behaviour import person_id
 from leadops.lead_record import StoredLead
 from leadops.ports import EventBus, LeadStore
 
@@ -47,6 +48,7 @@ def lead_view(stored: StoredLead) -> dict[str, Any]:
     view: dict[str, Any] = {**record.answer, "received_at": record.received_at.isoformat()}
     view["scores"] = record.scores
     view["rule"] = record.rule  # the rule that decided it (conversion reports group by it)
+    view["person_id"] = person_id(record.email) if record.email else None  # engagement
     view["disqualified"] = (
         {"at": stored.disqualified.at, "reason": stored.disqualified.reason}
         if stored.disqualified

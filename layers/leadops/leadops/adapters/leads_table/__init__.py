@@ -22,6 +22,9 @@ class per item kind over the same table:
 - destination sync (``SyncLedgerTable``, issue 14): ``SYNC#<destination>#<record>`` / ``SYNC`` -
   the fingerprint of what Salesforce / HubSpot was last sent for a lead or an account
 
+- person (``People``): ``PERSON#<person id>`` / ``PERSON`` - behaviour state (counts per day
+  and rule, seen uuids, MQL status) under a version, and the latest lead's fit scores
+
 ``WebhookStore`` reads and writes what one demo request needs across those kinds, in one
 BatchGetItem and one TransactWriteItems. A lead's id is derived from its submission id, so a
 replayed submission finds its lead with one read, and the conditional write makes a concurrent
@@ -34,6 +37,7 @@ from leadops.adapters.leads_table.accounts import AccountLockouts, AccountProfil
 from leadops.adapters.leads_table.destinations import SyncLedgerTable
 from leadops.adapters.leads_table.icp_sync import IcpSyncs
 from leadops.adapters.leads_table.leads import Leads
+from leadops.adapters.leads_table.people import People
 from leadops.adapters.leads_table.pools import Pools
 from leadops.adapters.leads_table.rate_limits import RateLimits
 from leadops.adapters.leads_table.reps import Reps
@@ -60,6 +64,7 @@ __all__ = [
     "FormSources",
     "IcpSyncs",
     "Leads",
+    "People",
     "Pools",
     "RateLimits",
     "Reps",

@@ -23,6 +23,7 @@ class Kind(StrEnum):
     FORM_SOURCE = "FORMSOURCE"  # issue 12
     RATE = "RATE"  # the public router's rate-limit counters (issue 12)
     SYNC = "SYNC"  # issue 14: what a CRM destination was last sent
+    PERSON = "PERSON"  # behaviour score (issue 15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,3 +116,13 @@ def sync(destination: str, record_key: str) -> Key:
 
 def record_key_of_sync(destination: str, item: dict[str, Any]) -> str:
     return str(item["pk"]).removeprefix(f"SYNC#{destination}#")
+
+
+# --- behaviour (issue 15) --------------------------------------------------------------------
+def person(person_id: str) -> Key:
+    """One person's behaviour state and latest lead (``person_id``: a hash of the email)."""
+    return Key(f"PERSON#{person_id}", Kind.PERSON)
+
+
+def person_id_of(item: dict[str, Any]) -> str:
+    return str(item["pk"]).removeprefix("PERSON#")

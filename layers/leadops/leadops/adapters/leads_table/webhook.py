@@ -15,6 +15,7 @@ from leadops.adapters.dynamodb import Table
 from leadops.adapters.leads_table import keys
 from leadops.adapters.leads_table.accounts import AccountLockouts, AccountProfiles
 from leadops.adapters.leads_table.leads import Leads
+from leadops.adapters.leads_table.people import People
 from leadops.adapters.leads_table.reads import batch_get
 from leadops.adapters.leads_table.reps import Reps
 from leadops.assignment import Rep
@@ -81,6 +82,7 @@ class SubmissionTransaction:
         self._leads = Leads(table_name)
         self._reps = Reps(table_name)
         self._profiles = AccountProfiles(table_name)
+        self._people = People(table_name)
         self._accounts = accounts
         self._lead: dict[str, Any] | None = None
         self._lead_id = ""
@@ -102,6 +104,11 @@ class SubmissionTransaction:
         self, account_id: str, signal: dict[str, Any], at: datetime, window_days: int
     ) -> None:
         self._more.append(self._accounts.signal_put(account_id, signal, at, window_days))
+
+    def remember_person(
+        self, email: str, lead_id: str, scores: dict[str, Any], at: datetime
+    ) -> None:
+        self._more.append(self._people.remember_lead(email, lead_id, scores, at))
 
     def commit(self) -> None:
         if self._lead is None:

@@ -30,6 +30,9 @@ class LeadAnswer(DecisionAnswer):
     rule: str | None
     disqualified: Disqualified | None
     deal: Deal | None
+    person_id: str | None = Field(
+        default=None, description="The lead's person: GET /people/{person_id}/score (issue 15)"
+    )
 
 
 class OutcomeAnswer(Answer):

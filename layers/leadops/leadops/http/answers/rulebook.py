@@ -51,6 +51,9 @@ class DryRunAnswer(Answer):
     accounts: dict[str, Any] | None = None
     finished_at: str | None = None
     lead: dict[str, Any] | None = None
+    # PostHog events' people under both rulebooks: {"people": {person_id: {before, after,
+    # changed}}, "problems"} (issue 15)
+    people: dict[str, Any] | None = None
 
 
 class ConversionCounts(Answer):
