@@ -240,6 +240,10 @@ def candidate(version: str = "2099-01-01.1", **changes: Any) -> dict[str, Any]:
     return document
 
 
+# --- engagement (issue 15) -------------------------------------------------------------------
+POSTHOG_WEBHOOK_SECRET = "test-posthog-secret"
+
+
 # --- destinations (issue 14): the stack with optional parts on, vendor stand-ins --------------
 @contextmanager
 def stack_with(
@@ -283,7 +287,3 @@ def hanging_stand_in(
     finally:
         release.set()
         server.stop()
-
-
-# --- engagement (issue 15) -------------------------------------------------------------------
-POSTHOG_WEBHOOK_SECRET = "test-posthog-secret"

@@ -316,6 +316,42 @@ class ImportFiles(Protocol):
     def put_report(self, bucket: str, key: str, document: dict[str, Any]) -> None: ...
 
 
+# --- engagement (issue 15) -------------------------------------------------------------------
+class PeopleStore(Protocol):
+    """People's behaviour state (``leadops.adapters.leads_table.People``)."""
+
+    def get_many(self, person_ids: list[str]) -> dict[str, StoredPerson]: ...
+
+    def get(self, person_id: str) -> StoredPerson | None: ...
+
+    def save(self, person: StoredPerson, at: datetime) -> bool:
+        """Write if the stored version is still ``person.version`` (then bump it); False when
+        another writer was first."""
+        ...
+
+    def scored(self) -> Iterator[StoredPerson]:
+        """Every person whose stored score is above 0."""
+        ...
+
+
+class MqlRouting(Protocol):
+    def record_mql(self, domain: str, at: datetime) -> str:
+        """Record an ``mql`` routing signal on the domain's account and route it; its id."""
+        ...
+
+
+class DomainAccounts(AccountStore, Protocol):
+    def account_of_domain(self, domain: str) -> str:
+        """The account id a company domain belongs to (the domain itself without a snapshot)."""
+        ...
+
+
+class MqlPeople(Protocol):
+    def emails(self, person_ids: list[str]) -> dict[str, str]:
+        """The email of each stored person (the PostHog sync's distinct id for ``lead.mql``)."""
+        ...
+
+
 # --- the Slack destination (issue 14) ----------------------------------------------------------
 class SlackPoster(Protocol):
     """Slack's ``chat.postMessage``: the posted message's ``ts``; raises
@@ -427,39 +463,4 @@ class CrmDestination(Protocol):
 
     def send(self, kind: str, records: list[dict[str, Any]], deadline: float | None) -> list[bool]:
         """Whether each record was written, in order; raises ``VendorError`` for the call."""
-
-
-# --- engagement (issue 15) -------------------------------------------------------------------
-class PeopleStore(Protocol):
-    """People's behaviour state (``leadops.adapters.leads_table.People``)."""
-
-    def get_many(self, person_ids: list[str]) -> dict[str, StoredPerson]: ...
-
-    def get(self, person_id: str) -> StoredPerson | None: ...
-
-    def save(self, person: StoredPerson, at: datetime) -> bool:
-        """Write if the stored version is still ``person.version`` (then bump it); False when
-        another writer was first."""
-        ...
-
-    def scored(self) -> Iterator[StoredPerson]:
-        """Every person whose stored score is above 0."""
-        ...
-
-
-class MqlRouting(Protocol):
-    def record_mql(self, domain: str, at: datetime) -> str:
-        """Record an ``mql`` routing signal on the domain's account and route it; its id."""
-        ...
-
-
-class DomainAccounts(AccountStore, Protocol):
-    def account_of_domain(self, domain: str) -> str:
-        """The account id a company domain belongs to (the domain itself without a snapshot)."""
-        ...
-
-
-class MqlPeople(Protocol):
-    def emails(self, person_ids: list[str]) -> dict[str, str]:
-        """The email of each stored person (the PostHog sync's distinct id for ``lead.mql``)."""
         ...

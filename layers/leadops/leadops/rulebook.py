@@ -395,17 +395,6 @@ class Reporting(_Strict):
     conversion_target: float = Field(default=0.20, gt=0, le=1)
 
 
-class RouterRules(_Strict):
-    """The public router's abuse limits (issue 12): per visitor address and per distinct set of
-    answers, each counted in a fixed window; and how long a booking link stays valid."""
-
-    per_ip_limit: int = Field(default=30, ge=1, le=100_000)
-    per_ip_window_s: int = Field(default=600, ge=1, le=86_400)
-    per_answers_limit: int = Field(default=5, ge=1, le=100_000)
-    per_answers_window_s: int = Field(default=3600, ge=1, le=86_400)
-    booking_token_ttl_s: int = Field(default=3600, ge=60, le=7 * 86_400)
-
-
 # --- Behaviour: engagement points, decay, MQL and the fit x engagement grade (issue 15) -------
 PropertyValue = str | int | float | bool
 
@@ -501,6 +490,17 @@ class Behaviour(_Strict):
         return self
 
 
+class RouterRules(_Strict):
+    """The public router's abuse limits (issue 12): per visitor address and per distinct set of
+    answers, each counted in a fixed window; and how long a booking link stays valid."""
+
+    per_ip_limit: int = Field(default=30, ge=1, le=100_000)
+    per_ip_window_s: int = Field(default=600, ge=1, le=86_400)
+    per_answers_limit: int = Field(default=5, ge=1, le=100_000)
+    per_answers_window_s: int = Field(default=3600, ge=1, le=86_400)
+    booking_token_ttl_s: int = Field(default=3600, ge=60, le=7 * 86_400)
+
+
 class Rulebook(_Strict):
     version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
     description: str = ""
@@ -513,8 +513,8 @@ class Rulebook(_Strict):
     routing: Routing
     customers: Customers = Customers()
     reporting: Reporting = Reporting()
-    router: RouterRules = RouterRules()
     behaviour: Behaviour | None = None  # None: no engagement scoring under this version
+    router: RouterRules = RouterRules()
 
     @model_validator(mode="after")
     def _identifiers_are_scored(self) -> Self:

@@ -147,6 +147,39 @@ class PostHogSyncSettings(FunctionSettings):
     posthog_distinct_id: Literal["email", "form_field"] = "email"
 
 
+# --- engagement (issue 15) -------------------------------------------------------------------
+class EngagementSettings(FunctionSettings):
+    """What scoring PostHog events needs (the webhook and the batch-export import)."""
+
+    rulebook_table: Name | None = None
+    leads_table: Name
+    accounts_table: Name
+    event_bus_name: Name
+    # How an event finds its person: the person's email property, or the distinct_id (for
+    # sites that posthog.identify(email)). leadops.posthog_events.
+    posthog_person_key: Literal["person_email", "distinct_id"] = "person_email"
+
+
+class PostHogWebhookSettings(EngagementSettings):
+    posthog_webhook_secret_arn: Name
+
+
+class PostHogImportSettings(EngagementSettings):
+    import_batch_size: Count = 5_000  # events per batch: one write per person per batch
+    import_reserve_ms: Millis = 30_000  # stop this long before the timeout, with a report
+
+
+class BehaviourSweepSettings(FunctionSettings):
+    rulebook_table: Name | None = None
+    leads_table: Name
+    sweep_reserve_ms: Millis = 30_000
+
+
+class PeopleApiSettings(FunctionSettings):
+    rulebook_table: Name | None = None
+    leads_table: Name
+
+
 # --- the Slack destination (issue 14) ----------------------------------------------------------
 class SlackNotifySettings(FunctionSettings):
     leads_table: Name
@@ -159,11 +192,6 @@ class SlackNotifySettings(FunctionSettings):
 class FormWebhookSettings(FunctionSettings):
     """POST /webhooks/forms/{source_id}: the demo-request webhook's tables, queue and bus; each
     source's secret is read by the name the source gives (IAM allows the stack's prefix only)."""
-
-
-# --- engagement (issue 15) -------------------------------------------------------------------
-class EngagementSettings(FunctionSettings):
-    """What scoring PostHog events needs (the webhook and the batch-export import)."""
 
     rulebook_table: Name | None = None
     leads_table: Name
@@ -220,27 +248,3 @@ class HubSpotSyncSettings(FunctionSettings):
     hubspot_token_secret_arn: Name  # the private app's access token
     # JSON of leadops.crm_mapping.HubSpotMapping; unset: its defaults.
     hubspot_property_mapping: Annotated[str, StringConstraints(max_length=4096)] | None = None
-    event_bus_name: Name
-    # How an event finds its person: the person's email property, or the distinct_id (for
-    # sites that posthog.identify(email)). leadops.posthog_events.
-    posthog_person_key: Literal["person_email", "distinct_id"] = "person_email"
-
-
-class PostHogWebhookSettings(EngagementSettings):
-    posthog_webhook_secret_arn: Name
-
-
-class PostHogImportSettings(EngagementSettings):
-    import_batch_size: Count = 5_000  # events per batch: one write per person per batch
-    import_reserve_ms: Millis = 30_000  # stop this long before the timeout, with a report
-
-
-class BehaviourSweepSettings(FunctionSettings):
-    rulebook_table: Name | None = None
-    leads_table: Name
-    sweep_reserve_ms: Millis = 30_000
-
-
-class PeopleApiSettings(FunctionSettings):
-    rulebook_table: Name | None = None
-    leads_table: Name

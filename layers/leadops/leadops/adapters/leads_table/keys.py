@@ -20,10 +20,10 @@ class Kind(StrEnum):
     REP = "REP"
     POOL = "POOL"
     ICP_SYNC = "ICPSYNC"
+    PERSON = "PERSON"  # behaviour score (issue 15)
     FORM_SOURCE = "FORMSOURCE"  # issue 12
     RATE = "RATE"  # the public router's rate-limit counters (issue 12)
     SYNC = "SYNC"  # issue 14: what a CRM destination was last sent
-    PERSON = "PERSON"  # behaviour score (issue 15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +94,16 @@ def lead_order(received_at: str, lead_id: str) -> str:
 REPS = "REPS"  # gsi1 partition listing every rep
 
 
+# --- behaviour (issue 15) --------------------------------------------------------------------
+def person(person_id: str) -> Key:
+    """One person's behaviour state and latest lead (``person_id``: a hash of the email)."""
+    return Key(f"PERSON#{person_id}", Kind.PERSON)
+
+
+def person_id_of(item: dict[str, Any]) -> str:
+    return str(item["pk"]).removeprefix("PERSON#")
+
+
 # --- form sources (issue 12) -----------------------------------------------------------------
 def form_source(source_id: str) -> Key:
     """A form source: its vendor, secret reference, field mapping, origins and texts."""
@@ -116,13 +126,3 @@ def sync(destination: str, record_key: str) -> Key:
 
 def record_key_of_sync(destination: str, item: dict[str, Any]) -> str:
     return str(item["pk"]).removeprefix(f"SYNC#{destination}#")
-
-
-# --- behaviour (issue 15) --------------------------------------------------------------------
-def person(person_id: str) -> Key:
-    """One person's behaviour state and latest lead (``person_id``: a hash of the email)."""
-    return Key(f"PERSON#{person_id}", Kind.PERSON)
-
-
-def person_id_of(item: dict[str, Any]) -> str:
-    return str(item["pk"]).removeprefix("PERSON#")
