@@ -15,6 +15,9 @@ class per item kind over the same table:
   ``position``
 - ICP sync (``IcpSyncs``): ``ICPSYNC#<email>`` / ``ICPSYNC`` - what PostHog was last sent for
   the email
+- enrichment (``EnrichmentItems``): ``ENRICH#company#<domain>`` / ``ENRICH#person#<sha256>`` /
+  ``ENRICHMENT`` - a provider answer until ``expires_at``; ``ENRICHBUDGET#<provider>#<month>`` -
+  the month's calls
 
 ``WebhookStore`` reads and writes what one demo request needs across those kinds, in one
 BatchGetItem and one TransactWriteItems. A lead's id is derived from its submission id, so a
@@ -23,6 +26,7 @@ duplicate lose cleanly.
 """
 
 from leadops.adapters.leads_table.accounts import AccountLockouts, AccountProfile, AccountProfiles
+from leadops.adapters.leads_table.enrichment import EnrichmentItems
 from leadops.adapters.leads_table.icp_sync import IcpSyncs
 from leadops.adapters.leads_table.leads import Leads
 from leadops.adapters.leads_table.pools import Pools
@@ -33,6 +37,7 @@ __all__ = [
     "AccountLockouts",
     "AccountProfile",
     "AccountProfiles",
+    "EnrichmentItems",
     "IcpSyncs",
     "Leads",
     "Pools",
