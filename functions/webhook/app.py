@@ -17,9 +17,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from leadops.adapters import aws
 from leadops.adapters.accounts_table import AccountsTable
 from leadops.adapters.bedrock import BedrockClassifier
+from leadops.adapters.enrichment import build_enricher
 from leadops.adapters.events import LeadEvents
 from leadops.adapters.leads_table import Pools, WebhookStore
-from leadops.adapters.queues import SupportQueue
+from leadops.adapters.queues import EnrichmentQueue, SupportQueue
 from leadops.http.answers import answers
 from leadops.http.answers.decisions import DecisionAnswer
 from leadops.http.resolver import build_resolver, guard_body, require_signature
@@ -27,11 +28,11 @@ from leadops.http.signature import secrets_from
 from leadops.models import MAX_BODY_BYTES_WEBHOOK, FormSubmission
 from leadops.services.demo_requests import DemoRequests
 from leadops.services.live_rulebook import LiveRulebook
-from leadops.settings import WebhookSettings
+from leadops.settings import EnrichedWebhookSettings
 
 logger = Logger()
 app = build_resolver(logger, unavailable_on=aws.unavailable_errors())
-settings = WebhookSettings.from_env()
+settings = EnrichedWebhookSettings.from_env()
 demo_requests = DemoRequests(
     rules=LiveRulebook.of(settings.rulebook_table),
     store=WebhookStore(settings.leads_table, AccountsTable(settings.accounts_table)),
@@ -41,6 +42,10 @@ demo_requests = DemoRequests(
     clock=lambda: datetime.now(UTC),
     # Optional AI qualifier: on when a Bedrock model id is configured; the rules always run.
     ai=BedrockClassifier(model_id) if (model_id := settings.ai_classifier_model_id) else None,
+    # Optional enrichment (issue 13): on when the stack names providers; no retries within the
+    # webhook's deadline, a lookup that misses it is finished by the enrichment worker.
+    enricher=build_enricher(settings, settings.leads_table, settings.enrichment_deadline_ms, 0),
+    enrichment_tasks=EnrichmentQueue(url) if (url := settings.enrichment_queue_url) else None,
 )
 
 

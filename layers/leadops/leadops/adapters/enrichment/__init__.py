@@ -5,12 +5,16 @@ provider order, the keys in one Secrets Manager secret (``{"clearbit": "...", "a
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from leadops.adapters import aws
 from leadops.adapters.enrichment.apollo import Apollo
 from leadops.adapters.enrichment.clearbit import Clearbit
 from leadops.adapters.enrichment.pdl import PeopleDataLabs
+from leadops.adapters.leads_table.enrichment import EnrichmentItems
 from leadops.ports import EnrichmentProvider, EnrichmentUnavailable
+from leadops.services.enrichment import Enricher
+from leadops.settings import EnrichmentVariables
 
 PROVIDERS = {"clearbit": Clearbit, "apollo": Apollo, "pdl": PeopleDataLabs}
 
@@ -44,3 +48,26 @@ def _key(arn: str | None, name: str) -> Callable[[], str]:
         return str(key)
 
     return read
+
+
+def build_enricher(
+    settings: EnrichmentVariables, leads_table: str | None, deadline_ms: int, retries: int
+) -> Enricher | None:
+    """The stack's enricher (its providers, the budget counted in the leads table), or None
+    when the stack names no provider."""
+    if not settings.enrichment_providers or not leads_table:
+        return None
+    providers = build_providers(
+        settings.enrichment_providers,
+        settings.enrichment_keys_secret_arn,
+        settings.enrichment_timeout_ms / 1000,
+        retries,
+        settings.enrichment_base_url,
+    )
+    return Enricher(
+        providers=providers,
+        budget=EnrichmentItems(leads_table),
+        monthly_limit=settings.enrichment_monthly_budget,
+        deadline_s=deadline_ms / 1000,
+        wall_clock=lambda: datetime.now(UTC),
+    )
