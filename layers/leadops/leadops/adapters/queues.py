@@ -39,12 +39,11 @@ class TaskQueue:
 
 class EnrichmentQueue:
     """Leads whose enrichment missed the webhook's deadline (issue 13): the message is the lead
-    id alone, the worker reads the rest. Delivered after a few seconds, when the lead the
-    webhook is about to store is there to read."""
+    id alone, the worker reads the rest (a lead not stored yet fails the record: retried)."""
 
     def __init__(self, queue_url: str) -> None:
         self.url = queue_url
 
     def send(self, lead_id: str) -> None:
         body = json.dumps({"lead_id": lead_id})
-        aws.client("sqs").send_message(QueueUrl=self.url, MessageBody=body, DelaySeconds=2)
+        aws.client("sqs").send_message(QueueUrl=self.url, MessageBody=body)

@@ -292,7 +292,7 @@ def _record(decided: _Decided, answer: dict[str, Any]) -> LeadRecord:
         territory=decided.evaluation.territory,
         outcome=answer["outcome"],
         scores=with_sources(decided.evaluation.scores.as_dict(), decided.values.sources),
-        normalised=_normalised(decided.lead),
+        normalised=normalised_view(decided.lead),
         received_at=decided.now,
         rule=decided.final.rule,
         # What the decision was made from, so a dry run can make it again under other rules.
@@ -321,7 +321,7 @@ def _profile(company: CompanyInput) -> dict[str, Any] | None:
     return known or None
 
 
-def _normalised(lead: NormalisedLead) -> dict[str, Any]:
+def normalised_view(lead: NormalisedLead) -> dict[str, Any]:
     return {
         "employees": lead.employees,
         "annual_revenue": lead.annual_revenue,
