@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
@@ -74,17 +73,25 @@ class Stack:
         sqs = boto3.client("sqs")
         url = self.queue_url("EnrichmentQueue")
         (message,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1)["Messages"]
-        record = {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
-                  "body": message["Body"], "attributes": {}, "messageAttributes": {},
-                  "eventSource": "aws:sqs", "awsRegion": "us-east-1", "md5OfBody": "",
-                  "eventSourceARN": self.template.get_att("EnrichmentQueue", "Arn")}  # fmt: skip
+        record = {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": {},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+            "awsRegion": "us-east-1",
+            "md5OfBody": "",
+            "eventSourceARN": self.template.get_att("EnrichmentQueue", "Arn"),
+        }
         try:
             answer: dict[str, Any] = self.worker.invoke({"Records": [record]})
         except BatchProcessingError:  # every record failed: Lambda fails the whole batch
             answer = {"batchItemFailures": [{"itemIdentifier": message["MessageId"]}]}
         if answer["batchItemFailures"]:
-            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
-                                          VisibilityTimeout=0)  # fmt: skip
+            sqs.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
         else:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
         return answer
@@ -98,8 +105,13 @@ class Stack:
 def _stack(monkeypatch: pytest.MonkeyPatch, base_url: str, **parameters: str) -> Iterator[Stack]:
     monkeypatch.setenv("LEADOPS_LOCAL_SECRET_WebhookSecret", WEBHOOK_SECRET)
     monkeypatch.setenv("LEADOPS_LOCAL_SECRET_EnrichmentKeysSecret", json.dumps({"clearbit": KEY}))
-    overrides = {"EnrichmentProviders": "clearbit", "EnrichmentBaseUrl": base_url,
-                 "EnrichmentTimeoutMs": "400", "EnrichmentDeadlineMs": "600", **parameters}  # fmt: skip
+    overrides = {
+        "EnrichmentProviders": "clearbit",
+        "EnrichmentBaseUrl": base_url,
+        "EnrichmentTimeoutMs": "400",
+        "EnrichmentDeadlineMs": "600",
+        **parameters,
+    }
     template = SamTemplate.load(TEMPLATE, overrides)
     with mock_aws():
         provision(template, None)
@@ -145,16 +157,20 @@ def test_a_four_field_form_from_a_large_payments_company_gets_the_instant_schedu
     assert status == 200
     items = _items(lead["scores"], "lead_score")
     assert {m: items[m]["source"] for m in items} == {
-        "employees": "clearbit", "revenue": "clearbit", "role": "form",
-        "sub_role": "form", "country": "clearbit",
-    }  # fmt: skip
+        "employees": "clearbit",
+        "revenue": "clearbit",
+        "role": "form",
+        "sub_role": "form",
+        "country": "clearbit",
+    }
     icp = _items(lead["scores"], "icp_score")
     assert icp["company_type"]["source"] == icp["founded_year"]["source"] == "clearbit"
     assert icp["email"]["source"] == "form"
     assert lead["enrichment"]["status"] == "complete"
     assert lead["enrichment"]["providers"] == ["clearbit"]
     (stored,) = stored_leads(stack.template)
-    assert stored.record.sources is not None and stored.record.sources["name"] == "form"
+    assert stored.record.sources is not None
+    assert stored.record.sources["name"] == "form"
 
 
 def test_one_provider_call_per_domain_and_no_added_aws_call_on_a_cache_hit(
@@ -166,11 +182,16 @@ def test_one_provider_call_per_domain_and_no_added_aws_call_on_a_cache_hit(
     second = {**FORM, "submission_id": "sub-paylode-0002", "email": "sam.lee@paylode.com"}
     with counting_aws() as calls:
         status, answer = deliver(stack.webhook, second)
-    assert status == 200 and answer["outcome"] == "instant_scheduler"
+    assert status == 200
+    assert answer["outcome"] == "instant_scheduler"
     assert len(httpserver.log) == 1  # the second lead was answered from the cache
     # Exactly the webhook's calls without enrichment: the cache read joined the BatchGetItem.
     assert sorted(calls.elements()) == [
-        "BatchGetItem", "PutEvents", "TransactWriteItems", "UpdateItem"]  # fmt: skip
+        "BatchGetItem",
+        "PutEvents",
+        "TransactWriteItems",
+        "UpdateItem",
+    ]
     assert "enrichment: company from the cache" in answer["reasons"]
 
 
@@ -208,8 +229,9 @@ def test_form_fields_win_over_the_provider(stack: Stack, httpserver: HTTPServer)
 def test_over_the_monthly_budget_no_call_is_made_and_the_reasons_say_so(
     httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for stack in _stack(monkeypatch, httpserver.url_for("").rstrip("/"),
-                        EnrichmentMonthlyBudget="1"):  # fmt: skip
+    for stack in _stack(
+        monkeypatch, httpserver.url_for("").rstrip("/"), EnrichmentMonthlyBudget="1"
+    ):
         _knows_paylode(httpserver)
         _amer_tae(stack)
         deliver(stack.webhook, FORM)  # the month's one call
@@ -261,7 +283,8 @@ def test_a_provider_that_is_down_leaves_the_lead_decided_and_pending(
     for stack in _stack(monkeypatch, "http://127.0.0.1:9"):  # nothing listens there
         _amer_tae(stack)
         status, answer = deliver(stack.webhook, FORM)
-        assert status == 200 and answer["outcome"] == "manual_review"
+        assert status == 200
+        assert answer["outcome"] == "manual_review"
         assert stack.messages("EnrichmentQueue") == [{"lead_id": answer["lead_id"]}]
 
 
@@ -276,7 +299,8 @@ def test_the_worker_rescores_the_lead_keeps_its_first_decision_and_emits_rescore
     assert stack.work() == {"batchItemFailures": []}
     status, lead = call(stack.leads_api, "GET", f"/leads/{answer['lead_id']}")
     assert status == 200
-    assert lead["lead_score"] == 60 and lead["enrichment"]["status"] == "complete"
+    assert lead["lead_score"] == 60
+    assert lead["enrichment"]["status"] == "complete"
     assert lead["outcome"] == "manual_review"  # never a booking link after the fact
     assert lead["owner"]["booking_url"] is None
     (first,) = lead["history"]
@@ -284,19 +308,23 @@ def test_the_worker_rescores_the_lead_keeps_its_first_decision_and_emits_rescore
     assert _items(lead["scores"], "lead_score")["employees"]["source"] == "clearbit"
     (event,) = [e for e in bus_tap() if e["detail-type"] == "lead.rescored"]
     assert event["detail"] == {
-        "lead_id": answer["lead_id"], "lead_score": 60, "icp_score": lead["icp_score"],
-        "icp_tier": lead["icp_tier"], "owner_id": "tae-1",
+        "lead_id": answer["lead_id"],
+        "lead_score": 60,
+        "icp_score": lead["icp_score"],
+        "icp_tier": lead["icp_tier"],
+        "owner_id": "tae-1",
         "rulebook_version": lead["rulebook_version"],
-        "previous": {"lead_score": 10, "icp_score": first["icp_score"],
-                     "icp_tier": first["icp_tier"]},
-    }  # fmt: skip
+        "previous": {
+            "lead_score": 10,
+            "icp_score": first["icp_score"],
+            "icp_tier": first["icp_tier"],
+        },
+    }
     assert "paylode" not in json.dumps(event)  # ids and scores only
     assert stack.messages("EnrichmentQueue") == []
 
 
-def test_the_worker_retries_and_gives_up_into_the_dlq(
-    stack: Stack, httpserver: HTTPServer
-) -> None:
+def test_the_worker_retries_and_gives_up_into_the_dlq(stack: Stack, httpserver: HTTPServer) -> None:
     httpserver.expect_request(COMPANY_PATH).respond_with_data("", status=500)
     _amer_tae(stack)
     _, answer = deliver(stack.webhook, FORM)
@@ -334,9 +362,12 @@ def test_score_with_enrich_true_does_the_same_lookups(stack: Stack, httpserver: 
     assert status == 200, answer
     assert answer["lead_score"]["total"] == 60
     items = _items(answer, "lead_score")
-    assert items["employees"]["source"] == "clearbit" and items["role"]["source"] == "form"
+    assert items["employees"]["source"] == "clearbit"
+    assert items["role"]["source"] == "form"
     assert answer["enrichment"]["status"] == "complete"
     status, again = call(stack.score, "POST", "/score", body)
-    assert again["lead_score"] == answer["lead_score"] and len(httpserver.log) == 1  # cached
+    assert again["lead_score"] == answer["lead_score"]
+    assert len(httpserver.log) == 1  # cached
     plain = call(stack.score, "POST", "/score", {**body, "enrich": False})[1]
-    assert plain["lead_score"]["total"] == 10 and "enrichment" not in plain
+    assert plain["lead_score"]["total"] == 10
+    assert "enrichment" not in plain

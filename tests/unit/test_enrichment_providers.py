@@ -21,8 +21,14 @@ from leadops.ports import EnrichmentQuery, EnrichmentUnavailable
 from tests.helpers import ROOT
 
 CANNED = ROOT / "events" / "enrichment"
-SUB_ROLES = ("software_engineer", "data_science_engineer", "web_engineer", "project_engineer",
-             "founder_ceo", "other")  # fmt: skip
+SUB_ROLES = (
+    "software_engineer",
+    "data_science_engineer",
+    "web_engineer",
+    "project_engineer",
+    "founder_ceo",
+    "other",
+)
 
 
 def _canned(path: str) -> dict[str, Any]:
@@ -47,18 +53,25 @@ def test_clearbit_company_by_domain(httpserver: HTTPServer) -> None:
             "employeesRange", "annualRevenue", "estimatedAnnualRevenue"}}
     """
     httpserver.expect_request(
-        "/v2/companies/find", method="GET", query_string={"domain": "paylode.com"},
+        "/v2/companies/find",
+        method="GET",
+        query_string={"domain": "paylode.com"},
         headers={"Authorization": "Bearer k1"},
-    ).respond_with_json(_canned("clearbit/companies/paylode.com.json"))  # fmt: skip
+    ).respond_with_json(_canned("clearbit/companies/paylode.com.json"))
     clearbit = Clearbit(lambda: "k1", 1.0, 0, _base(httpserver))
     answer = clearbit.lookup(EnrichmentQuery("paylode.com"), _deadline())
     assert answer.person is None
     assert clean_company(answer.company or {}) == {
-        "name": "Paylode", "employees": 2400, "employees_range": "1K-5K",
-        "revenue_range": "$100M-$250M", "type": "private", "founded_year": 2012, "country": "US",
+        "name": "Paylode",
+        "employees": 2400,
+        "employees_range": "1K-5K",
+        "revenue_range": "$100M-$250M",
+        "type": "private",
+        "founded_year": 2012,
+        "country": "US",
         "industry": "Diversified Financial Services; Payments; Financials; Technology; Finance; "
-                    "Fintech; B2B; SAAS",
-    }  # fmt: skip
+        "Fintech; B2B; SAAS",
+    }
 
 
 def test_clearbit_person_and_company_by_email_with_an_unlisted_sub_role(
@@ -74,9 +87,10 @@ def test_clearbit_person_and_company_by_email_with_an_unlisted_sub_role(
     A null company is looked up by domain.
     """
     httpserver.expect_request(
-        "/v2/combined/find", query_string={"email": "lin.wei@paylode.com"},
+        "/v2/combined/find",
+        query_string={"email": "lin.wei@paylode.com"},
         headers={"Authorization": "Bearer k1"},
-    ).respond_with_json(_canned("clearbit/combined/lin.wei@paylode.com.json"))  # fmt: skip
+    ).respond_with_json(_canned("clearbit/combined/lin.wei@paylode.com.json"))
     httpserver.expect_request(
         "/v2/companies/find", query_string={"domain": "paylode.com"}
     ).respond_with_json(_canned("clearbit/companies/paylode.com.json"))
@@ -85,38 +99,50 @@ def test_clearbit_person_and_company_by_email_with_an_unlisted_sub_role(
     assert (answer.company or {})["employees"] == 2400
     # devops_engineer is Clearbit's, not the seed's: used as given, scored as "other".
     assert clean_person(answer.person or {}, SUB_ROLES) == {
-        "job_title": "Staff Site Reliability Engineer", "role": "engineering",
-        "sub_role": "other", "github": "linwei",
-    }  # fmt: skip
+        "job_title": "Staff Site Reliability Engineer",
+        "role": "engineering",
+        "sub_role": "other",
+        "github": "linwei",
+    }
 
 
 def test_apollo_person_match_and_organization_enrich(httpserver: HTTPServer) -> None:
     """Apollo (docs.apollo.io "Enrich People Data", "API Pricing"; header ``x-api-key``)::
 
-        POST https://api.apollo.io/api/v1/people/match?email=...   (parameters in the query)
-        -> {"person": {"title", "seniority", "departments", "github_url",
-                       "organization": {...} or null}}
-        GET https://api.apollo.io/api/v1/organizations/enrich?domain=apollo.io
-        -> {"organization": {"name", "estimated_num_employees", "annual_revenue", "industry",
-                             "industries", "keywords", "founded_year", "country", ...}}
+    POST https://api.apollo.io/api/v1/people/match?email=...   (parameters in the query)
+    -> {"person": {"title", "seniority", "departments", "github_url",
+                   "organization": {...} or null}}
+    GET https://api.apollo.io/api/v1/organizations/enrich?domain=apollo.io
+    -> {"organization": {"name", "estimated_num_employees", "annual_revenue", "industry",
+                         "industries", "keywords", "founded_year", "country", ...}}
     """
     httpserver.expect_request(
-        "/api/v1/people/match", method="POST", query_string={"email": "lin.wei@paylode.com"},
+        "/api/v1/people/match",
+        method="POST",
+        query_string={"email": "lin.wei@paylode.com"},
         headers={"x-api-key": "k2", "Cache-Control": "no-cache"},
-    ).respond_with_json(_canned("apollo/people/lin.wei@paylode.com.json"))  # fmt: skip
+    ).respond_with_json(_canned("apollo/people/lin.wei@paylode.com.json"))
     httpserver.expect_request(
-        "/api/v1/organizations/enrich", method="GET", query_string={"domain": "paylode.com"},
+        "/api/v1/organizations/enrich",
+        method="GET",
+        query_string={"domain": "paylode.com"},
         headers={"x-api-key": "k2"},
-    ).respond_with_json(_canned("apollo/organizations/paylode.com.json"))  # fmt: skip
+    ).respond_with_json(_canned("apollo/organizations/paylode.com.json"))
     apollo = Apollo(lambda: "k2", 1.0, 0, _base(httpserver))
     answer = apollo.lookup(EnrichmentQuery("paylode.com", "lin.wei@paylode.com"), _deadline())
     assert clean_company(answer.company or {}) == {
-        "name": "Paylode", "employees": 2400, "annual_revenue": 175000000,
+        "name": "Paylode",
+        "employees": 2400,
+        "annual_revenue": 175000000,
         "industry": "financial services; payments; fintech; online payments; saas",
-        "founded_year": 2012, "country": "United States",
-    }  # fmt: skip
-    assert answer.person == {"job_title": "Staff Site Reliability Engineer",
-                             "role": "engineering", "github": "linwei"}  # fmt: skip
+        "founded_year": 2012,
+        "country": "United States",
+    }
+    assert answer.person == {
+        "job_title": "Staff Site Reliability Engineer",
+        "role": "engineering",
+        "github": "linwei",
+    }
 
 
 def test_pdl_person_and_company_enrich(httpserver: HTTPServer) -> None:
@@ -131,20 +157,28 @@ def test_pdl_person_and_company_enrich(httpserver: HTTPServer) -> None:
             "inferred_revenue", "industry", "tags", "type", "founded", "location": {...}}
     """
     httpserver.expect_request(
-        "/v5/person/enrich", method="GET", query_string={"email": "lin.wei@paylode.com"},
+        "/v5/person/enrich",
+        method="GET",
+        query_string={"email": "lin.wei@paylode.com"},
         headers={"X-Api-Key": "k3"},
-    ).respond_with_json(_canned("pdl/people/lin.wei@paylode.com.json"))  # fmt: skip
+    ).respond_with_json(_canned("pdl/people/lin.wei@paylode.com.json"))
     httpserver.expect_request(
-        "/v5/company/enrich", method="GET", query_string={"website": "paylode.com"},
+        "/v5/company/enrich",
+        method="GET",
+        query_string={"website": "paylode.com"},
         headers={"X-Api-Key": "k3"},
-    ).respond_with_json(_canned("pdl/companies/paylode.com.json"))  # fmt: skip
+    ).respond_with_json(_canned("pdl/companies/paylode.com.json"))
     pdl = PeopleDataLabs(lambda: "k3", 1.0, 0, _base(httpserver))
     answer = pdl.lookup(EnrichmentQuery("paylode.com", "lin.wei@paylode.com"), _deadline())
     company = clean_company(answer.company or {})
     assert (company["employees"], company["employees_range"]) == (2400, "1001-5000")
-    assert company["revenue_range"] == "$100M-$250M" and company["country"] == "united states"
-    assert answer.person == {"job_title": "staff site reliability engineer",
-                             "role": "engineering", "github": "linwei"}  # fmt: skip
+    assert company["revenue_range"] == "$100M-$250M"
+    assert company["country"] == "united states"
+    assert answer.person == {
+        "job_title": "staff site reliability engineer",
+        "role": "engineering",
+        "github": "linwei",
+    }
 
 
 @pytest.mark.parametrize("status", [404, 422])
@@ -156,9 +190,15 @@ def test_not_found_is_an_answer_not_a_failure(httpserver: HTTPServer, status: in
 
 @pytest.mark.parametrize(
     ("status", "body", "error"),
-    [(429, "{}", "HTTP 429"), (500, "x", "HTTP 500"), (402, "{}", "HTTP 402"),
-     (202, "{}", "HTTP 202"), (200, "<html>", "not JSON"), (200, "[1]", "not a JSON object")],
-)  # fmt: skip
+    [
+        (429, "{}", "HTTP 429"),
+        (500, "x", "HTTP 500"),
+        (402, "{}", "HTTP 402"),
+        (202, "{}", "HTTP 202"),
+        (200, "<html>", "not JSON"),
+        (200, "[1]", "not a JSON object"),
+    ],
+)
 def test_failures_are_unavailable_and_name_no_lookup(
     httpserver: HTTPServer, status: int, body: str, error: str
 ) -> None:
@@ -190,8 +230,16 @@ def test_provider_order_and_unknown_names() -> None:
 
 def test_mappings_leave_out_what_the_answer_lacks_or_the_form_would_refuse() -> None:
     assert clearbit_company(None) is None
-    mapped = clearbit_company({"foundedYear": 0, "metrics": {"employeesRange": "lots"},
-                               "tags": ["x" * 300], "type": "private"})  # fmt: skip
+    mapped = clearbit_company(
+        {
+            "foundedYear": 0,
+            "metrics": {"employeesRange": "lots"},
+            "tags": ["x" * 300],
+            "type": "private",
+        }
+    )
     assert clean_company(mapped or {}) == {"industry": "x" * 200, "type": "private"}
     assert apollo_person({"title": "CTO", "departments": ["c_suite"], "github_url": None}) == {
-        "job_title": "CTO", "role": "leadership"}  # fmt: skip
+        "job_title": "CTO",
+        "role": "leadership",
+    }

@@ -20,8 +20,9 @@ NOW = datetime(2026, 12, 2, tzinfo=UTC)
 
 
 class FakeProvider:
-    def __init__(self, name: str, company: dict[str, Any] | None = None,
-                 fails: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self, name: str, company: dict[str, Any] | None = None, fails: bool = False
+    ) -> None:
         self.name, self.company, self.fails = name, company, fails
         self.calls: list[EnrichmentQuery] = []
 
@@ -53,15 +54,29 @@ COMPANY = Wanted("paylode.com", None)
 
 def test_the_first_provider_that_answers_a_value_wins_it_field_by_field() -> None:
     first = FakeProvider("clearbit", {"employees": 2400, "country": "US"})
-    second = FakeProvider("pdl", {"employees": 9, "revenue_range": "$100M-$250M",
-                                  "industry": "payments", "type": "private", "founded_year": 2012,
-                                  "name": "Paylode"})  # fmt: skip
+    second = FakeProvider(
+        "pdl",
+        {
+            "employees": 9,
+            "revenue_range": "$100M-$250M",
+            "industry": "payments",
+            "type": "private",
+            "founded_year": 2012,
+            "name": "Paylode",
+        },
+    )
     found = _enricher(first, second).enrich(COMPANY, {}, RULES)
     assert found.status == "complete"
     assert found.company.fields["employees"] == 2400
-    assert found.company.sources == {"employees": "clearbit", "country": "clearbit",
-                                     "annual_revenue": "pdl", "industry": "pdl", "type": "pdl",
-                                     "founded_year": "pdl", "name": "pdl"}  # fmt: skip
+    assert found.company.sources == {
+        "employees": "clearbit",
+        "country": "clearbit",
+        "annual_revenue": "pdl",
+        "industry": "pdl",
+        "type": "pdl",
+        "founded_year": "pdl",
+        "name": "pdl",
+    }
     assert [w.kind for w in found.writes] == ["company"]
     assert found.writes[0].expires_at - int(NOW.timestamp()) == 30 * 86400
 
@@ -69,11 +84,17 @@ def test_the_first_provider_that_answers_a_value_wins_it_field_by_field() -> Non
 def test_a_cache_hit_asks_nobody() -> None:
     provider = FakeProvider("clearbit", {"employees": 1})
     enricher = _enricher(provider)
-    cached = {("company", "paylode.com"): {"fields": {"employees": 5},
-                                          "sources": {"employees": "clearbit"}}}  # fmt: skip
+    cached = {
+        ("company", "paylode.com"): {
+            "fields": {"employees": 5},
+            "sources": {"employees": "clearbit"},
+        }
+    }
     found = enricher.enrich(COMPANY, cached, RULES)
-    assert provider.calls == [] and found.writes == ()
-    assert found.company.fields == {"employees": 5} and found.providers == ("clearbit",)
+    assert provider.calls == []
+    assert found.writes == ()
+    assert found.company.fields == {"employees": 5}
+    assert found.providers == ("clearbit",)
 
 
 def test_not_found_is_cached_for_less_time() -> None:
@@ -85,14 +106,17 @@ def test_not_found_is_cached_for_less_time() -> None:
 
 def test_a_failure_before_any_answer_is_pending_and_caches_nothing() -> None:
     found = _enricher(FakeProvider("clearbit", fails=True)).enrich(COMPANY, {}, RULES)
-    assert found.status == "pending" and found.writes == ()
+    assert found.status == "pending"
+    assert found.writes == ()
     assert any("enrichment pending: clearbit (HTTP 503)" in r for r in found.reasons)
 
 
 def test_a_failing_first_provider_falls_through_to_the_next() -> None:
-    found = _enricher(FakeProvider("apollo", fails=True),
-                      FakeProvider("pdl", {"employees": 3})).enrich(COMPANY, {}, RULES)  # fmt: skip
-    assert found.status == "complete" and found.company.sources == {"employees": "pdl"}
+    found = _enricher(
+        FakeProvider("apollo", fails=True), FakeProvider("pdl", {"employees": 3})
+    ).enrich(COMPANY, {}, RULES)
+    assert found.status == "complete"
+    assert found.company.sources == {"employees": "pdl"}
 
 
 def test_over_budget_is_skipped_with_a_reason() -> None:
@@ -100,39 +124,81 @@ def test_over_budget_is_skipped_with_a_reason() -> None:
     enricher = _enricher(provider, limit=1)
     enricher.enrich(COMPANY, {}, RULES)
     found = enricher.enrich(Wanted("other.io", None), {}, RULES)
-    assert len(provider.calls) == 1 and found.status == "skipped"
+    assert len(provider.calls) == 1
+    assert found.status == "skipped"
     assert "monthly budget of 1 calls is used up" in " ".join(found.reasons)
 
 
-@pytest.mark.parametrize(("lookup", "has_title", "person"),
-                         [("without_title", True, None), ("without_title", False, "a@b.io"),
-                          ("always", True, "a@b.io"), ("never", False, None)])  # fmt: skip
-def test_person_lookups_follow_the_rulebook(lookup: str, has_title: bool, person: str | None) -> None:
+@pytest.mark.parametrize(
+    ("lookup", "has_title", "person"),
+    [
+        ("without_title", True, None),
+        ("without_title", False, "a@b.io"),
+        ("always", True, "a@b.io"),
+        ("never", False, None),
+    ],
+)
+def test_person_lookups_follow_the_rulebook(
+    lookup: str, has_title: bool, person: str | None
+) -> None:
     rules = EnrichmentRules(person_lookup=lookup)  # type: ignore[arg-type]
     assert _enricher().wanted("b.io", "a@b.io", has_title, rules).email == person
 
 
 def test_precedence_and_provenance() -> None:
-    form = FormSubmission.model_validate({"submission_id": "s", "email": "a@paylode.com",
-                                          "job_title": "CTO", "company": {"employees": 40}})  # fmt: skip
+    form = FormSubmission.model_validate(
+        {
+            "submission_id": "s",
+            "email": "a@paylode.com",
+            "job_title": "CTO",
+            "company": {"employees": 40},
+        }
+    )
     account = Layer(ACCOUNT, {"employees": 900, "country": "GB", "type": "public"}, {})
-    enriched = Layer("enrichment", {"country": "US", "founded_year": 2012, "type": "private"},
-                     {"job_title": "Engineer", "github": "gh"},
-                     {"country": "clearbit", "founded_year": "clearbit", "type": "clearbit",
-                      "job_title": "clearbit", "github": "clearbit"})  # fmt: skip
+    enriched = Layer(
+        "enrichment",
+        {"country": "US", "founded_year": 2012, "type": "private"},
+        {"job_title": "Engineer", "github": "gh"},
+        {
+            "country": "clearbit",
+            "founded_year": "clearbit",
+            "type": "clearbit",
+            "job_title": "clearbit",
+            "github": "clearbit",
+        },
+    )
     layers = [form_layer(form), account, enriched]
     merged, sources = merge(form, layers, ("form", "account", "enrichment"))
-    assert (merged.company.employees, merged.company.country, merged.company.type) == (40, "GB", "public")
+    assert (merged.company.employees, merged.company.country, merged.company.type) == (
+        40,
+        "GB",
+        "public",
+    )
     assert (merged.job_title, merged.github, merged.company.founded_year) == ("CTO", "gh", 2012)
-    assert sources == {"employees": "form", "country": "account", "type": "account",
-                       "founded_year": "clearbit", "job_title": "form", "github": "clearbit"}  # fmt: skip
+    assert sources == {
+        "employees": "form",
+        "country": "account",
+        "type": "account",
+        "founded_year": "clearbit",
+        "job_title": "form",
+        "github": "clearbit",
+    }
     merged, sources = merge(form, layers, ("enrichment", "form", "account"))
-    assert (merged.company.country, merged.job_title, sources["job_title"]) == ("US", "Engineer", "clearbit")
+    assert (merged.company.country, merged.job_title, sources["job_title"]) == (
+        "US",
+        "Engineer",
+        "clearbit",
+    )
     scorer = packaged_rules().scorer
     scores = with_sources(scorer.score(merged).as_dict(), sources)
     items = {i["metric"]: i["source"] for i in scores["lead_score"]["items"]}
-    assert items == {"employees": "form", "revenue": None, "role": "clearbit",
-                     "sub_role": "clearbit", "country": "clearbit"}  # fmt: skip
+    assert items == {
+        "employees": "form",
+        "revenue": None,
+        "role": "clearbit",
+        "sub_role": "clearbit",
+        "country": "clearbit",
+    }
 
 
 def test_the_rulebook_refuses_a_precedence_that_drops_a_source() -> None:

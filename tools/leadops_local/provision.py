@@ -225,7 +225,6 @@ _NOT_RESOURCES = {
     "AWS::Serverless::HttpApi",
     "AWS::Logs::LogGroup",
     "AWS::SQS::QueuePolicy",  # moto does not enforce resource policies
-    "AWS::IAM::Policy",  # nor IAM (as sam local)
     "AWS::IAM::Policy",
 }
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
 from leadops.models import CompanyInput, LeadInput
+
+Submission = TypeVar("Submission", bound=LeadInput)
 
 FORM = "form"
 ACCOUNT = "account"
@@ -72,14 +74,21 @@ class Found:
 
     @classmethod
     def from_doc(cls, doc: Mapping[str, Any]) -> Found:
-        return cls(dict(doc.get("fields") or {}), dict(doc.get("sources") or {}),
-                   bool(doc.get("found", True)))  # fmt: skip
+        return cls(
+            dict(doc.get("fields") or {}),
+            dict(doc.get("sources") or {}),
+            bool(doc.get("found", True)),
+        )
 
     def missing(self, groups: Sequence[tuple[str, tuple[str, ...]]]) -> list[str]:
         return [key for key, _ in groups if key not in self.sources]
 
-    def plus(self, provider: str, fields: Mapping[str, Any] | None,
-             groups: Sequence[tuple[str, tuple[str, ...]]]) -> Found:  # fmt: skip
+    def plus(
+        self,
+        provider: str,
+        fields: Mapping[str, Any] | None,
+        groups: Sequence[tuple[str, tuple[str, ...]]],
+    ) -> Found:
         """This answer with ``provider``'s groups added where it has none yet (field by field:
         the first provider that answers a group wins it)."""
         if fields is None:
@@ -139,8 +148,8 @@ class Layer:
 
 
 def merge(
-    submission: LeadInput, layers: Sequence[Layer], precedence: Sequence[str]
-) -> tuple[LeadInput, dict[str, str]]:
+    submission: Submission, layers: Sequence[Layer], precedence: Sequence[str]
+) -> tuple[Submission, dict[str, str]]:
     """The submission with each group taken from the first layer (in ``precedence`` order)
     that gives any of its fields; the source of every group given (group key -> ``form``,
     ``account`` or the provider's name)."""
@@ -148,8 +157,10 @@ def merge(
     company: dict[str, Any] = {}
     person: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for groups, target, part in ((COMPANY_GROUPS, company, "company"),
-                                 (PERSON_GROUPS, person, "person")):  # fmt: skip
+    for groups, target, part in (
+        (COMPANY_GROUPS, company, "company"),
+        (PERSON_GROUPS, person, "person"),
+    ):
         for key, names in groups:
             for layer in ordered:
                 values = getattr(layer, part)
@@ -181,15 +192,24 @@ def split_stored(submission: Mapping[str, Any], sources: Mapping[str, str]) -> l
         keys = {key for key, source in sources.items() if source == kind}
         if kind == FORM:  # a stored lead from before provenance: everything was the form's
             keys |= {key for key, _ in (*COMPANY_GROUPS, *PERSON_GROUPS) if key not in sources}
-        layers.append(Layer(kind, _pick(company, COMPANY_GROUPS, keys),
-                            _pick(submission, PERSON_GROUPS, keys)))  # fmt: skip
+        layers.append(
+            Layer(
+                kind, _pick(company, COMPANY_GROUPS, keys), _pick(submission, PERSON_GROUPS, keys)
+            )
+        )
     return layers
 
 
-def _pick(values: Mapping[str, Any], groups: Sequence[tuple[str, tuple[str, ...]]],
-          keys: set[str]) -> dict[str, Any]:  # fmt: skip
-    return {name: values[name] for key, names in groups if key in keys
-            for name in names if values.get(name) is not None}  # fmt: skip
+def _pick(
+    values: Mapping[str, Any], groups: Sequence[tuple[str, tuple[str, ...]]], keys: set[str]
+) -> dict[str, Any]:
+    return {
+        name: values[name]
+        for key, names in groups
+        if key in keys
+        for name in names
+        if values.get(name) is not None
+    }
 
 
 def with_sources(scores: dict[str, Any], sources: Mapping[str, str]) -> dict[str, Any]:

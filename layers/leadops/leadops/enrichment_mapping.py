@@ -60,9 +60,13 @@ def clearbit_company(company: Any) -> Fields | None:
         employees_range=_get(metrics, "employeesRange"),
         annual_revenue=_number(_get(metrics, "annualRevenue")),
         revenue_range=_get(metrics, "estimatedAnnualRevenue"),
-        industry=_text(_get(category, "industry"), _get(category, "subIndustry"),
-                       _get(category, "industryGroup"), _get(category, "sector"),
-                       company.get("tags")),  # fmt: skip
+        industry=_text(
+            _get(category, "industry"),
+            _get(category, "subIndustry"),
+            _get(category, "industryGroup"),
+            _get(category, "sector"),
+            company.get("tags"),
+        ),
         type=company.get("type"),
         founded_year=_number(company.get("foundedYear")),
         country=_get(company, "geo", "countryCode") or _get(company, "geo", "country"),
@@ -105,8 +109,11 @@ def apollo_organization(organization: Any) -> Fields | None:
         name=organization.get("name"),
         employees=_number(organization.get("estimated_num_employees")),
         annual_revenue=_number(organization.get("annual_revenue")),
-        industry=_text(organization.get("industry"), organization.get("industries"),
-                       organization.get("keywords")),  # fmt: skip
+        industry=_text(
+            organization.get("industry"),
+            organization.get("industries"),
+            organization.get("keywords"),
+        ),
         type="public" if public else None,
         founded_year=_number(organization.get("founded_year")),
         country=organization.get("country"),

@@ -28,9 +28,9 @@ from aws_lambda_powertools import Logger
 
 from leadops.assignment import Rep, RepRole, pick
 from leadops.classification import Label, Verdict, second_opinion
+from leadops.enrichment import with_sources
 from leadops.lead_decision import Evaluation, Final, evaluate, finalise
 from leadops.lead_record import Intake, LeadRecord, lead_id_for
-from leadops.enrichment import with_sources
 from leadops.models import CompanyInput, FormSubmission
 from leadops.normalise import NormalisedLead
 from leadops.ports import (
@@ -113,6 +113,8 @@ class DemoRequests:
             rulebook = rules.rulebook.enrichment
             enrichment = self.enricher.enrich(wanted, intake.enrichment_cache, rulebook)
         values = sourced(submission, intake.company, enrichment, rules)
+        if not isinstance(values.scored, FormSubmission):  # merge keeps the model's class
+            raise TypeError("a form submission merges into a form submission")
         submission = values.scored
         lead = normaliser.lead(submission)  # once: after enrichment, the only change it gets
         now = self.clock()

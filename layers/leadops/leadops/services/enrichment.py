@@ -64,14 +64,21 @@ class Enrichment:
     providers: tuple[str, ...] = ()  # the providers whose values were used
 
     def layer(self) -> Layer:
-        return Layer(ENRICHMENT, self.company.fields, self.person.fields,
-                     {**self.company.sources, **self.person.sources})  # fmt: skip
+        return Layer(
+            ENRICHMENT,
+            self.company.fields,
+            self.person.fields,
+            {**self.company.sources, **self.person.sources},
+        )
 
     def state(self, at: datetime) -> dict[str, Any]:
         """As stored with the lead (``LeadRecord.enrichment``)."""
         done = self.status != "pending"
-        return {"status": self.status, "providers": list(self.providers),
-                "completed_at": at.isoformat() if done else None}  # fmt: skip
+        return {
+            "status": self.status,
+            "providers": list(self.providers),
+            "completed_at": at.isoformat() if done else None,
+        }
 
 
 NOTHING = Enrichment(Found(), Found(), "none")
@@ -98,8 +105,9 @@ class Enricher:
     wall_clock: Callable[[], datetime]
     monotonic: Callable[[], float] = field(default=time.monotonic)
 
-    def wanted(self, domain: str | None, email: str, has_title: bool,
-               rules: EnrichmentRules) -> Wanted:  # fmt: skip
+    def wanted(
+        self, domain: str | None, email: str, has_title: bool, rules: EnrichmentRules
+    ) -> Wanted:
         """``domain`` None: a free-mail or disposable address, never looked up as a company."""
         person = rules.person_lookup == "always" or (
             rules.person_lookup == "without_title" and not has_title
@@ -116,13 +124,17 @@ class Enricher:
         if not wanted.keys():
             return NOTHING
         company = _from_cache(cached, (COMPANY, wanted.domain)) if wanted.domain else Found()
-        person = _from_cache(cached, (PERSON, person_key(wanted.email))) if wanted.email else Found()
+        person = (
+            _from_cache(cached, (PERSON, person_key(wanted.email))) if wanted.email else Found()
+        )
         ask = EnrichmentQuery(
             wanted.domain if wanted.domain and company is None else None,
             wanted.email if wanted.email and person is None else None,
         )
         hits = [kind for kind, found in ((COMPANY, company), (PERSON, person)) if found]
-        reasons = [f"enrichment: {kind} from the cache" for kind in hits if wanted_kind(wanted, kind)]
+        reasons = [
+            f"enrichment: {kind} from the cache" for kind in hits if wanted_kind(wanted, kind)
+        ]
         if ask.domain is None and ask.email is None:
             return _result(company or Found(), person or Found(), "complete", reasons, ())
         deadline = self.monotonic() + (self.deadline_s if deadline_s is None else deadline_s)
@@ -147,8 +159,10 @@ class Enricher:
             try:
                 answer = provider.lookup(query, deadline)
             except EnrichmentUnavailable as error:
-                logger.warning("enrichment provider failed",
-                               extra={"provider": provider.name, "error": str(error)})  # fmt: skip
+                logger.warning(
+                    "enrichment provider failed",
+                    extra={"provider": provider.name, "error": str(error)},
+                )
                 failed.append(f"{provider.name} ({error})")
                 continue
             company = company.plus(provider.name, answer.company, COMPANY_GROUPS)
@@ -170,15 +184,18 @@ class Enricher:
             status = "skipped"
         return _Asked(company, person, status, tuple(failed))
 
-    def _writes(self, wanted: Wanted, query: EnrichmentQuery, asked: _Asked,
-                rules: EnrichmentRules) -> tuple[CacheEntry, ...]:  # fmt: skip
+    def _writes(
+        self, wanted: Wanted, query: EnrichmentQuery, asked: _Asked, rules: EnrichmentRules
+    ) -> tuple[CacheEntry, ...]:
         """Answers to keep: not after a failure (the worker asks again), nor when skipped."""
         if asked.failed or asked.status == "skipped":
             return ()
         now = self.wall_clock()
         entries = []
-        for kind, key, found in ((COMPANY, query.domain, asked.company),
-                                 (PERSON, query.email, asked.person)):  # fmt: skip
+        for kind, key, found in (
+            (COMPANY, query.domain, asked.company),
+            (PERSON, query.email, asked.person),
+        ):
             if key is None:
                 continue
             days = rules.cache_days if found.found else rules.not_found_cache_days
@@ -200,7 +217,9 @@ def wanted_kind(wanted: Wanted, kind: str) -> bool:
     return bool(wanted.domain) if kind == COMPANY else bool(wanted.email)
 
 
-def _from_cache(cached: dict[tuple[str, str], dict[str, Any]], key: tuple[str, Any]) -> Found | None:
+def _from_cache(
+    cached: dict[tuple[str, str], dict[str, Any]], key: tuple[str, Any]
+) -> Found | None:
     document = cached.get(key)
     return Found.from_doc(document) if document is not None else None
 
@@ -212,8 +231,9 @@ def _complete(query: EnrichmentQuery, company: Found, person: Found) -> bool:
     )
 
 
-def _result(company: Found, person: Found, status: str, reasons: list[str],
-            writes: tuple[CacheEntry, ...]) -> Enrichment:  # fmt: skip
+def _result(
+    company: Found, person: Found, status: str, reasons: list[str], writes: tuple[CacheEntry, ...]
+) -> Enrichment:
     providers = sorted({*company.sources.values(), *person.sources.values()})
     if providers:
         reasons.append(f"enriched by {', '.join(providers)}")
@@ -231,8 +251,9 @@ class Sourced:
     enrichment: Enrichment
 
 
-def wanted_for(enricher: Enricher | None, submission: LeadInput, email_kind: EmailKind,
-               rules: Rules) -> Wanted | None:  # fmt: skip
+def wanted_for(
+    enricher: Enricher | None, submission: LeadInput, email_kind: EmailKind, rules: Rules
+) -> Wanted | None:
     """What to look up for a submission the rules read as a sales lead (spam and support are
     never looked up); None without enrichment or with nothing to look up."""
     if enricher is None:
@@ -241,14 +262,17 @@ def wanted_for(enricher: Enricher | None, submission: LeadInput, email_kind: Ema
         return None
     domain = None
     if email_kind is EmailKind.WORK:  # free-mail and disposable domains are nobody's company
-        domain = company_domain_key(submission.company.domain or submission.email.rpartition("@")[2])
+        domain = company_domain_key(
+            submission.company.domain or submission.email.rpartition("@")[2]
+        )
     has_title = bool(submission.job_title or submission.role)
     wanted = enricher.wanted(domain, submission.email, has_title, rules.rulebook.enrichment)
     return wanted if wanted.keys() else None
 
 
-def sourced(submission: LeadInput, account: dict[str, Any], enrichment: Enrichment,
-            rules: Rules) -> Sourced:  # fmt: skip
+def sourced(
+    submission: LeadInput, account: dict[str, Any], enrichment: Enrichment, rules: Rules
+) -> Sourced:
     precedence = rules.rulebook.enrichment.precedence
     layers = [form_layer(submission), Layer(ACCOUNT, account, {})]
     known, sources = merge(submission, layers, precedence)

@@ -62,7 +62,9 @@ class EnrichmentWorker:
     clock: Callable[[], datetime]
     margin_s: float = 5.0
 
-    def complete(self, record: EnrichmentRecord, lambda_context: RemainingTime | None = None) -> str:
+    def complete(
+        self, record: EnrichmentRecord, lambda_context: RemainingTime | None = None
+    ) -> str:
         """The lead's enrichment finished ("rescored", "unchanged" or "done" already); raises
         (the record fails, SQS retries it) when a provider fails again."""
         lead_id = record.body.lead_id
@@ -116,21 +118,32 @@ def rescore(stored: LeadRecord, enrichment: Enrichment, rules: Rules, now: datet
     scores = rules.scorer.score_normalised(lead)
     answer = _rescored_answer(stored.answer, scores, enrichment)
     first = {key: stored.answer[key] for key in ("lead_score", "icp_score", "icp_tier")}
-    history = [*(stored.history or []), {**first, "outcome": stored.outcome,
-               "rulebook_version": stored.answer["rulebook_version"], "scores": stored.scores,
-               "decided_at": stored.received_at.isoformat()}]  # fmt: skip
-    return stored.model_copy(update={
-        "answer": answer,
-        "scores": with_sources(scores.as_dict(), sources),
-        "normalised": normalised_view(lead),
-        "submission": scored.model_dump(mode="json", exclude_none=True),
-        "sources": sources,
-        "enrichment": enrichment.state(now),
-        "history": history,
-    })  # fmt: skip
+    history = [
+        *(stored.history or []),
+        {
+            **first,
+            "outcome": stored.outcome,
+            "rulebook_version": stored.answer["rulebook_version"],
+            "scores": stored.scores,
+            "decided_at": stored.received_at.isoformat(),
+        },
+    ]
+    return stored.model_copy(
+        update={
+            "answer": answer,
+            "scores": with_sources(scores.as_dict(), sources),
+            "normalised": normalised_view(lead),
+            "submission": scored.model_dump(mode="json", exclude_none=True),
+            "sources": sources,
+            "enrichment": enrichment.state(now),
+            "history": history,
+        }
+    )
 
 
-def _rescored_answer(answer: dict[str, Any], scores: LeadScores, enrichment: Enrichment) -> dict[str, Any]:
+def _rescored_answer(
+    answer: dict[str, Any], scores: LeadScores, enrichment: Enrichment
+) -> dict[str, Any]:
     lead, icp = scores.lead_score, scores.icp_score
     by = ", ".join(enrichment.providers) or "no provider (nothing known)"
     reason = (
@@ -138,8 +151,14 @@ def _rescored_answer(answer: dict[str, Any], scores: LeadScores, enrichment: Enr
         f"ICP {answer['icp_score']} -> {icp.total} ({icp.tier}); the outcome shown "
         f"({answer['outcome']}) stands: a booking link is never shown after the fact"
     )
-    return {**answer, "lead_score": lead.total, "icp_score": icp.total, "icp_tier": icp.tier,
-            "reasons": [*answer["reasons"], reason], "rulebook_version": scores.rulebook_version}  # fmt: skip
+    return {
+        **answer,
+        "lead_score": lead.total,
+        "icp_score": icp.total,
+        "icp_tier": icp.tier,
+        "reasons": [*answer["reasons"], reason],
+        "rulebook_version": scores.rulebook_version,
+    }
 
 
 def rescored_event(lead_id: str, before: LeadRecord, after: LeadRecord) -> dict[str, Any]:

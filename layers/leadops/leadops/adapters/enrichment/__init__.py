@@ -16,7 +16,11 @@ from leadops.ports import EnrichmentProvider, EnrichmentUnavailable
 from leadops.services.enrichment import Enricher
 from leadops.settings import EnrichmentVariables
 
-PROVIDERS = {"clearbit": Clearbit, "apollo": Apollo, "pdl": PeopleDataLabs}
+PROVIDERS: dict[str, Callable[[Callable[[], str], float, int, str | None], EnrichmentProvider]] = {
+    "clearbit": Clearbit,
+    "apollo": Apollo,
+    "pdl": PeopleDataLabs,
+}
 
 
 def provider_names(order: str | None) -> list[str]:
@@ -28,8 +32,13 @@ def provider_names(order: str | None) -> list[str]:
     return names
 
 
-def build_providers(order: str | None, keys_secret_arn: str | None, timeout_s: float,
-                    retries: int, base: str | None = None) -> list[EnrichmentProvider]:  # fmt: skip
+def build_providers(
+    order: str | None,
+    keys_secret_arn: str | None,
+    timeout_s: float,
+    retries: int,
+    base: str | None = None,
+) -> list[EnrichmentProvider]:
     return [
         PROVIDERS[name](_key(keys_secret_arn, name), timeout_s, retries, base)
         for name in provider_names(order)

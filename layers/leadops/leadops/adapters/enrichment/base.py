@@ -20,8 +20,13 @@ class ProviderHttp:
     header, a per-call timeout, retries only where the caller allows them (the webhook: none;
     the worker: a few)."""
 
-    def __init__(self, key: Callable[[], str], header: Callable[[str], dict[str, str]],
-                 timeout_s: float, retries: int) -> None:  # fmt: skip
+    def __init__(
+        self,
+        key: Callable[[], str],
+        header: Callable[[str], dict[str, str]],
+        timeout_s: float,
+        retries: int,
+    ) -> None:
         self._key = key
         self._header = header
         self._http = JsonPoster(timeout_s, retries, backoff_factor=0.5)

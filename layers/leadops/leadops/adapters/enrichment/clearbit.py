@@ -24,10 +24,12 @@ COMPANY_HOST = "https://company.clearbit.com"
 class Clearbit:
     name = "clearbit"
 
-    def __init__(self, key: Callable[[], str], timeout_s: float, retries: int,
-                 base: str | None = None) -> None:  # fmt: skip
-        self._http = ProviderHttp(key, lambda k: {"Authorization": f"Bearer {k}"},
-                                  timeout_s, retries)  # fmt: skip
+    def __init__(
+        self, key: Callable[[], str], timeout_s: float, retries: int, base: str | None = None
+    ) -> None:
+        self._http = ProviderHttp(
+            key, lambda k: {"Authorization": f"Bearer {k}"}, timeout_s, retries
+        )
         self._person = base_url(base, PERSON_HOST) + "/v2/combined/find"
         self._company = base_url(base, COMPANY_HOST) + "/v2/companies/find"
 
@@ -36,8 +38,10 @@ class Clearbit:
             combined = self._http.get(self._person, {"email": query.email}, deadline) or {}
             company = clearbit_company(combined.get("company")) if query.domain else None
             if query.domain and company is None and combined.get("company") is None:
-                return ProviderAnswer(self._company_of(query.domain, deadline),
-                                      clearbit_person(combined.get("person")))  # fmt: skip
+                return ProviderAnswer(
+                    self._company_of(query.domain, deadline),
+                    clearbit_person(combined.get("person")),
+                )
             return ProviderAnswer(company, clearbit_person(combined.get("person")))
         if query.domain:
             return ProviderAnswer(self._company_of(query.domain, deadline), None)

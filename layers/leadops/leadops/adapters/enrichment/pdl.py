@@ -22,8 +22,9 @@ HOST = "https://api.peopledatalabs.com"
 class PeopleDataLabs:
     name = "pdl"
 
-    def __init__(self, key: Callable[[], str], timeout_s: float, retries: int,
-                 base: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, key: Callable[[], str], timeout_s: float, retries: int, base: str | None = None
+    ) -> None:
         self._http = ProviderHttp(key, lambda k: {"X-Api-Key": k}, timeout_s, retries)
         root = base_url(base, HOST) + "/v5"
         self._person = root + "/person/enrich"

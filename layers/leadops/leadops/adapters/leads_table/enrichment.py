@@ -38,8 +38,10 @@ class EnrichmentItems(Table):
 
     def item(self, entry: CacheEntry) -> dict[str, Any]:
         doc = json.dumps(entry.document, separators=(",", ":"))
-        return {**self.key(entry.kind, entry.key).typed,
-                **typed(doc=doc, expires_at=entry.expires_at)}  # fmt: skip
+        return {
+            **self.key(entry.kind, entry.key).typed,
+            **typed(doc=doc, expires_at=entry.expires_at),
+        }
 
     def put(self, entry: CacheEntry) -> dict[str, Any]:
         """A ``Put`` (TransactWriteItems form)."""
@@ -60,9 +62,12 @@ class EnrichmentItems(Table):
                 Key=keys.enrichment_budget(provider, month).typed,
                 UpdateExpression="ADD calls :one SET expires_at = if_not_exists(expires_at, :ttl)",
                 ConditionExpression="attribute_not_exists(calls) OR calls < :limit",
-                ExpressionAttributeValues={":one": {"N": "1"}, ":limit": {"N": str(limit)},
-                                           ":ttl": {"N": str(int(time.time()) + 62 * 86400)}},
-            )  # fmt: skip
+                ExpressionAttributeValues={
+                    ":one": {"N": "1"},
+                    ":limit": {"N": str(limit)},
+                    ":ttl": {"N": str(int(time.time()) + 62 * 86400)},
+                },
+            )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
