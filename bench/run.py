@@ -11,7 +11,7 @@ noisy, so each is a best-of-N and every goal is checked as a ratio against code 
   headline row is the worst function's ratio.
 
 ``python bench/run.py --only cold [--runs 9]`` runs one part (cold, scoring, webhook, routing,
-sweep, dry_run) without writing bench/results.json.
+sweep, dry_run, enrichment) without writing bench/results.json.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from typing import Any
 
 import cold
 import dry_run  # bench/dry_run.py, routing.py, sweep.py and webhook.py, beside this file
+import enrichment
 import routing
 import sweep
 import webhook
@@ -52,6 +53,10 @@ GOALS = {
     "sweep_changed_accounts_per_write_call": 24,  # 25 a call, but each segment's last is partial
     "sweep_rerun_write_calls": 0,
     "sweep_worker_peak_mb_100000_accounts": 256,
+    # issue 13: one provider call per domain; a cache hit costs little CPU and no AWS call
+    "enrichment_provider_calls_per_1000_from_300_domains": 300,
+    "enrichment_added_cpu_ms_on_cache_hit": 0.3,
+    "enrichment_added_aws_calls_on_cache_hit": 0,
 }
 
 COUNTRIES = ["United Kingdom", "USA", "Germany", "India", "Brazil", "Poland", "Japan", "Spain"]
@@ -213,7 +218,7 @@ def _report(results: dict[str, float]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parts = ["cold", "scoring", "webhook", "routing", "sweep", "dry_run"]
+    parts = ["cold", "scoring", "webhook", "routing", "sweep", "dry_run", "enrichment"]
     parser.add_argument("--only", choices=parts, help="run one part; results.json is kept")
     parser.add_argument("--runs", type=int, default=15, help="cold-start runs per function")
     args = parser.parse_args()
@@ -232,6 +237,11 @@ def main() -> None:
         "routing": routing.rule_evaluation,
         "sweep": lambda: sweep.sweep_calls(template) | sweep.sweep_memory(),
         "dry_run": lambda: dry_run.dry_run_throughput(sample_bodies(5_000)),
+        "enrichment": lambda: (
+            enrichment.provider_calls()
+            | enrichment.cpu_on_a_cache_hit(template)
+            | enrichment.aws_calls_on_a_cache_hit(template)
+        ),
     }
     results: dict[str, float] = {}
     for part in [args.only] if args.only else parts:
