@@ -1,7 +1,8 @@
 """Enrichment figures for `make bench` (issue 13), measured side by side in one run:
 
-- provider calls per 1,000 demo requests from 300 company domains (moto, the local stand-in
-  provider on 127.0.0.1 counting what it is asked): one call per domain, the rest from the cache;
+- provider calls per 1,000 demo requests from 300 company domains (the real webhook handler,
+  DynamoDB a stub keeping what it writes, the local stand-in provider on 127.0.0.1 counting what
+  it is asked): one call per domain, the rest from the cache;
 - the webhook's warm CPU per sales submission with enrichment answered from the cache, beside
   the same submissions with no provider configured (AWS stubbed out, alternated runs);
 - the AWS calls of a submission whose company is cached, beside the same submission on a stack
@@ -20,7 +21,7 @@ from typing import Any
 
 from calls import counting_aws
 from moto import mock_aws
-from webhook import BODY, REP, SECRET, _event, _quiet, _StubDynamoDB
+from webhook import REP, SECRET, _event, _quiet, _StubDynamoDB
 
 import leadops.adapters.aws
 from leadops.adapters.leads_table.enrichment import EnrichmentItems
@@ -61,36 +62,65 @@ def _stand_in(domains: int) -> tuple[str, Any, list[int], Path]:
     return url, server, asked, folder
 
 
+class _CacheKeepingStub(_StubDynamoDB):
+    """Stub AWS that keeps what the webhook writes, so later submissions find the cached
+    answers in their BatchGetItem (moto copies a whole table for each transaction: a thousand
+    leads on it would measure moto, not leadops)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.items: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def batch_get_item(self, RequestItems: dict[str, Any], **_: Any) -> dict[str, Any]:
+        found = {
+            table: [
+                self.items[(key["pk"]["S"], key["sk"]["S"])]
+                for key in request["Keys"]
+                if (key["pk"]["S"], key["sk"]["S"]) in self.items
+            ]
+            for table, request in RequestItems.items()
+        }
+        return {"Responses": found, "UnprocessedKeys": {}}
+
+    def transact_write_items(self, TransactItems: list[dict[str, Any]], **_: Any) -> dict[str, Any]:
+        for write in TransactItems:
+            if "Put" in write:
+                item = write["Put"]["Item"]
+                self.items[(item["pk"]["S"], item["sk"]["S"])] = item
+        return {}
+
+    def get_secret_value(self, SecretId: str = "", **_: Any) -> dict[str, Any]:
+        return {"SecretString": KEYS if "Enrichment" in SecretId else SECRET}
+
+
 def provider_calls(submissions: int = 1_000, domains: int = 300) -> dict[str, float]:
+    """The real webhook handler, its DynamoDB a stub that keeps items, the providers the local
+    stand-in (over HTTP on 127.0.0.1) counting what it is asked."""
     url, server, asked, folder = _stand_in(domains)
     template = _enriched_template(url)
-    os.environ["LEADOPS_LOCAL_SECRET_WebhookSecret"] = SECRET  # noqa: SIM112 - logical id
-    os.environ["LEADOPS_LOCAL_SECRET_EnrichmentKeysSecret"] = KEYS  # noqa: SIM112
-    leadops.adapters.aws.client.cache_clear()
+    webhook = LocalFunction(template.function("WebhookFunction"))
+    stub = _CacheKeepingStub()
+    original = leadops.adapters.aws.client
+    leadops.adapters.aws.client = lambda service: stub  # type: ignore[assignment]
     outcomes: dict[str, int] = {}
     try:
-        with mock_aws(), _quiet():
-            provision(template, None)
-            api = LocalFunction(template.function("LeadsApiFunction"))
-            webhook = LocalFunction(template.function("WebhookFunction"))
-            api.invoke(_event(template, "PUT", "/reps/grace", {**REP, "territory": "AMER"}))
+        with environment(webhook.env), _quiet():
+            handler, context = webhook.handler(), webhook.context()
             for n in range(submissions):
                 body = {
                     **FORM,
                     "submission_id": f"s{n}",
                     "email": f"p{n}@company-{n % domains}.com",
                 }
-                answer = json.loads(
-                    webhook.invoke(_event(template, "POST", "/webhooks/demo-request", body))["body"]
-                )
-                outcomes[answer["outcome"]] = outcomes.get(answer["outcome"], 0) + 1
+                event = _event(template, "POST", "/webhooks/demo-request", body)
+                outcome = json.loads(handler(event, context)["body"])["outcome"]
+                outcomes[outcome] = outcomes.get(outcome, 0) + 1
     finally:
+        leadops.adapters.aws.client = original
         server.shutdown()
         shutil.rmtree(folder)
-        leadops.adapters.aws.client.cache_clear()
-    print(
-        f"  {submissions} submissions from {domains} domains: {asked[0]} provider calls; outcomes {outcomes}"
-    )
+    print(f"  {submissions} submissions from {domains} domains: {asked[0]} provider calls; "
+          f"outcomes {outcomes}")  # fmt: skip
     return {"enrichment_provider_calls_per_1000_from_300_domains": asked[0] * 1000 / submissions}
 
 
@@ -112,7 +142,7 @@ class _CachedStub(_StubDynamoDB):
     def batch_get_item(self, **_: Any) -> dict[str, Any]:
         return self.answer
 
-    def get_secret_value(self, SecretId: str = "", **_: Any) -> dict[str, Any]:  # noqa: N803
+    def get_secret_value(self, SecretId: str = "", **_: Any) -> dict[str, Any]:
         return {"SecretString": KEYS if "Enrichment" in SecretId else SECRET}
 
 

@@ -41,6 +41,7 @@ PERSON_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("github", ("github",)),
 )
 COMPANY_FIELDS = frozenset(f for _, group in COMPANY_GROUPS for f in group)
+_NO_COMPANY: dict[str, Any] = dict.fromkeys(COMPANY_FIELDS)
 PERSON_FIELDS = frozenset(f for _, group in PERSON_GROUPS for f in group)
 
 # Which value group each score metric reads (the email's kind is always the form's).
@@ -152,35 +153,60 @@ def merge(
 ) -> tuple[Submission, dict[str, str]]:
     """The submission with each group taken from the first layer (in ``precedence`` order)
     that gives any of its fields; the source of every group given (group key -> ``form``,
-    ``account`` or the provider's name)."""
+    ``account`` or the provider's name). Every layer's values are already valid form values
+    (the form's validated, the account's validated when read, a provider's cleaned), so the
+    merged company is built without validating again; the submission itself when every value
+    is the form's."""
     ordered = sorted(layers, key=lambda layer: precedence.index(layer.kind))
     company: dict[str, Any] = {}
     person: dict[str, Any] = {}
     sources: dict[str, str] = {}
-    for groups, target, part in (
-        (COMPANY_GROUPS, company, "company"),
-        (PERSON_GROUPS, person, "person"),
-    ):
-        for key, names in groups:
-            for layer in ordered:
-                values = getattr(layer, part)
-                given = {name: values[name] for name in names if values.get(name) is not None}
-                if given:
-                    target.update(given)
-                    sources[key] = layer.source(key)
-                    break
-    base = submission.company.model_dump(exclude_none=True)
-    keep = {k: v for k, v in base.items() if k not in COMPANY_FIELDS}  # domain
-    merged_company = CompanyInput.model_validate({**keep, **company})
+    _take(COMPANY_GROUPS, [layer.company for layer in ordered], ordered, company, sources)
+    _take(PERSON_GROUPS, [layer.person for layer in ordered], ordered, person, sources)
+    if all(source == FORM for source in sources.values()):
+        return submission, sources
+    merged_company = submission.company.model_copy(update={**_NO_COMPANY, **company})
     update: dict[str, Any] = {name: person.get(name) for name in PERSON_FIELDS}
     update["company"] = merged_company
     return submission.model_copy(update=update), sources
 
 
+def _take(
+    groups: Sequence[tuple[str, tuple[str, ...]]],
+    parts: list[Mapping[str, Any]],
+    layers: Sequence[Layer],
+    target: dict[str, Any],
+    sources: dict[str, str],
+) -> None:
+    pairs = list(zip(parts, layers, strict=True))
+    for key, names in groups:
+        for values, layer in pairs:
+            if not values:
+                continue
+            hit = False
+            for name in names:
+                value = values.get(name)
+                if value is not None:
+                    target[name] = value
+                    hit = True
+            if hit:
+                sources[key] = layer.source(key)
+                break
+
+
 def form_layer(submission: LeadInput) -> Layer:
-    company = submission.company.model_dump(exclude_none=True)
+    company = submission.company
+    values = {name: getattr(company, name) for name in COMPANY_FIELDS}
     person = {name: getattr(submission, name) for name in PERSON_FIELDS}
-    return Layer(FORM, company, person)
+    return Layer(FORM, {k: v for k, v in values.items() if v is not None}, person)
+
+
+def account_layer(remembered: Mapping[str, Any]) -> Layer:
+    """What the account's earlier forms said, validated as a form's fields (stored as text)."""
+    if not remembered:
+        return Layer(ACCOUNT, {}, {})
+    known = {k: v for k, v in remembered.items() if k in COMPANY_FIELDS}
+    return Layer(ACCOUNT, CompanyInput.model_validate(known).model_dump(exclude_none=True), {})
 
 
 def split_stored(submission: Mapping[str, Any], sources: Mapping[str, str]) -> list[Layer]:

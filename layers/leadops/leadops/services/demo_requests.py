@@ -214,7 +214,7 @@ class DemoRequests:
         if sales:
             if owner_id is not None:
                 writes.count_assignment(owner_id)
-            if company := _profile(decided.values.known.company):  # the account's memory
+            if company := _profile(decided.values.known):  # the account's memory
                 writes.remember_profile(decided.account, company, decided.now)
             # seed NB-1: "completed the book a demo form"
             window = rules.rulebook.routing.signal_window_days

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,16 +27,19 @@ from aws_lambda_powertools import Logger
 from leadops.classification import Label, classify
 from leadops.enrichment import (
     ACCOUNT,
+    COMPANY_FIELDS,
     COMPANY_GROUPS,
     ENRICHMENT,
+    FORM,
     PERSON_GROUPS,
     Found,
     Layer,
+    account_layer,
     form_layer,
     merge,
     person_key,
 )
-from leadops.models import LeadInput
+from leadops.models import CompanyInput, LeadInput
 from leadops.normalise import EmailKind
 from leadops.ports import (
     CacheEntry,
@@ -86,10 +89,13 @@ NOTHING = Enrichment(Found(), Found(), "none")
 
 @dataclass(frozen=True, slots=True)
 class Wanted:
-    """What one submission needs looked up, and its cache keys."""
+    """What one submission needs looked up, and its cache keys; ``allowed`` is asked before a
+    provider is (the rules read the submission as a sales lead: spam and support are never
+    looked up), not on a cache hit."""
 
     domain: str | None
     email: str | None
+    allowed: Callable[[], bool] | None = None
 
     def keys(self) -> list[tuple[str, str]]:
         keys = [(COMPANY, self.domain)] if self.domain else []
@@ -137,6 +143,8 @@ class Enricher:
         ]
         if ask.domain is None and ask.email is None:
             return _result(company or Found(), person or Found(), "complete", reasons, ())
+        if wanted.allowed is not None and not wanted.allowed():
+            return _result(company or Found(), person or Found(), "none", reasons, ())
         deadline = self.monotonic() + (self.deadline_s if deadline_s is None else deadline_s)
         asked = self._ask(ask, deadline, reasons)
         found_company = asked.company if company is None else company
@@ -245,7 +253,7 @@ def _result(
 class Sourced:
     """A submission with its values merged from the form, the account and the enrichment."""
 
-    known: LeadInput  # form + account: what the account's profile remembers
+    known: CompanyInput  # form + account: what the account's profile remembers
     scored: LeadInput  # ... + enrichment: what is scored and stored
     sources: dict[str, str]
     enrichment: Enrichment
@@ -258,8 +266,6 @@ def wanted_for(
     never looked up); None without enrichment or with nothing to look up."""
     if enricher is None:
         return None
-    if classify(submission, email_kind, False, rules.rulebook.classification).label != Label.SALES:
-        return None
     domain = None
     if email_kind is EmailKind.WORK:  # free-mail and disposable domains are nobody's company
         domain = company_domain_key(
@@ -267,16 +273,31 @@ def wanted_for(
         )
     has_title = bool(submission.job_title or submission.role)
     wanted = enricher.wanted(domain, submission.email, has_title, rules.rulebook.enrichment)
-    return wanted if wanted.keys() else None
+    if not wanted.keys():
+        return None
+
+    def sales() -> bool:
+        verdict = classify(submission, email_kind, False, rules.rulebook.classification)
+        return verdict.label is Label.SALES
+
+    return replace(wanted, allowed=sales)
 
 
 def sourced(
     submission: LeadInput, account: dict[str, Any], enrichment: Enrichment, rules: Rules
 ) -> Sourced:
     precedence = rules.rulebook.enrichment.precedence
-    layers = [form_layer(submission), Layer(ACCOUNT, account, {})]
-    known, sources = merge(submission, layers, precedence)
+    layers = [form_layer(submission), account_layer(account)]
     if not enrichment.providers:
-        return Sourced(known, known, sources, enrichment)
+        known, sources = merge(submission, layers, precedence)
+        return Sourced(known.company, known, sources, enrichment)
     scored, sources = merge(submission, [*layers, enrichment.layer()], precedence)
+    if precedence[-1] != ENRICHMENT:  # a provider may hide the account's value: merge apart
+        return Sourced(
+            merge(submission, layers, precedence)[0].company, scored, sources, enrichment
+        )
+    company = scored.company  # the form's and the account's groups of it
+    kept = {name: getattr(company, name) for key, names in COMPANY_GROUPS
+            if sources.get(key) in (FORM, ACCOUNT) for name in names}  # fmt: skip
+    known = company.model_copy(update={**dict.fromkeys(COMPANY_FIELDS), **kept})
     return Sourced(known, scored, sources, enrichment)
