@@ -18,6 +18,7 @@ from leadops.adapters.enrichment.pdl import PeopleDataLabs
 from leadops.enrichment import clean_company, clean_person
 from leadops.enrichment_mapping import apollo_person, clearbit_company
 from leadops.ports import EnrichmentQuery, EnrichmentUnavailable
+from leadops_local import enrichment_stub
 from tests.helpers import ROOT
 
 CANNED = ROOT / "events" / "enrichment"
@@ -243,3 +244,23 @@ def test_mappings_leave_out_what_the_answer_lacks_or_the_form_would_refuse() -> 
         "job_title": "CTO",
         "role": "leadership",
     }
+
+
+def test_the_local_stand_in_serves_the_canned_answers_to_every_adapter() -> None:
+    """``make run``'s stand-in (tools/leadops_local/enrichment_stub.py): the six documented
+    lookups from events/enrichment/, 404 for an unknown record, 401 without the auth header."""
+    url, server = enrichment_stub.start(CANNED)
+    try:
+        query = EnrichmentQuery("paylode.com", "lin.wei@paylode.com")
+        for provider in (Clearbit, Apollo, PeopleDataLabs):
+            answer = provider(lambda: "local", 1.0, 0, url).lookup(query, _deadline())
+            assert (answer.company or {})["employees"] == 2400, provider
+            assert (answer.person or {})["github"] == "linwei", provider
+        unknown = Clearbit(lambda: "local", 1.0, 0, url).lookup(
+            EnrichmentQuery("nobody.example"), _deadline()
+        )
+        assert unknown.company is None
+    finally:
+        server.shutdown()
+    status, _ = enrichment_stub.answer(CANNED, "GET", "/v5/company/enrich?website=paylode.com", {})
+    assert status == 401
