@@ -179,7 +179,7 @@ def _cpu(function: LocalFunction, stub: Any, events: list[dict[str, Any]]) -> fl
         leadops.adapters.aws.client = original
 
 
-def cpu_on_a_cache_hit(plain: SamTemplate, count: int = 2_000, rounds: int = 3) -> dict[str, float]:
+def cpu_on_a_cache_hit(plain: SamTemplate, count: int = 2_000, rounds: int = 5) -> dict[str, float]:
     """Three runs of the same submissions, alternated, best of each: the four-field form on a
     stack without enrichment; the same form with the company's values typed into the form (the
     same scoring work, no enrichment); the four-field form enriched from the cache."""
