@@ -22,7 +22,11 @@ ROUTES = {
     ("GET", "/v5/company/enrich"): ("pdl", "companies", "website", "x-api-key"),
     ("GET", "/v5/person/enrich"): ("pdl", "people", "email", "x-api-key"),
 }
-LOCAL_KEYS = {"clearbit": "local-clearbit-key", "apollo": "local-apollo-key", "pdl": "local-pdl-key"}
+LOCAL_KEYS = {
+    "clearbit": "local-clearbit-key",
+    "apollo": "local-apollo-key",
+    "pdl": "local-pdl-key",
+}
 
 
 def answer(root: Path, method: str, target: str, headers: dict[str, str]) -> tuple[int, Any]:
