@@ -289,8 +289,8 @@ def sourced(
     precedence = rules.rulebook.enrichment.precedence
     layers = [form_layer(submission), account_layer(account)]
     if not enrichment.providers:
-        known, sources = merge(submission, layers, precedence)
-        return Sourced(known.company, known, sources, enrichment)
+        merged, sources = merge(submission, layers, precedence)
+        return Sourced(merged.company, merged, sources, enrichment)
     scored, sources = merge(submission, [*layers, enrichment.layer()], precedence)
     if precedence[-1] != ENRICHMENT:  # a provider may hide the account's value: merge apart
         return Sourced(
@@ -299,5 +299,5 @@ def sourced(
     company = scored.company  # the form's and the account's groups of it
     kept = {name: getattr(company, name) for key, names in COMPANY_GROUPS
             if sources.get(key) in (FORM, ACCOUNT) for name in names}  # fmt: skip
-    known = company.model_copy(update={**dict.fromkeys(COMPANY_FIELDS), **kept})
-    return Sourced(known, scored, sources, enrichment)
+    remembered = company.model_copy(update={**dict.fromkeys(COMPANY_FIELDS), **kept})
+    return Sourced(remembered, scored, sources, enrichment)
