@@ -29,14 +29,11 @@ from leadops.settings import EnrichmentWorkerSettings
 logger = Logger()
 processor = RecordProcessor(EnrichmentRecord, refused="invalid enrichment message")
 settings = EnrichmentWorkerSettings.from_env()
-enricher = build_enricher(settings, settings.leads_table, deadline_ms=20_000, retries=2)
-if enricher is None:  # pragma: no cover - the template deploys the worker with providers only
-    raise RuntimeError("ENRICHMENT_PROVIDERS names no provider")
 worker = EnrichmentWorker(
     rules=LiveRulebook.of(settings.rulebook_table),
     leads=Leads(settings.leads_table),
     cache=EnrichmentItems(settings.leads_table),
-    enricher=enricher,
+    enricher=build_enricher(settings, settings.leads_table, deadline_ms=20_000, retries=2),
     events=LeadEvents(settings.event_bus_name),
     clock=lambda: datetime.now(UTC),
     margin_s=settings.enrichment_margin_ms / 1000,

@@ -169,6 +169,5 @@ class EnrichmentWorkerSettings(EnrichmentVariables):
     rulebook_table: Name | None = None
     leads_table: Name
     event_bus_name: Name
-    enrichment_providers: Name
     # Stop this long before the Lambda timeout: a lookup still unanswered then is retried.
     enrichment_margin_ms: Millis = 5_000

@@ -23,6 +23,7 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, Json
 
 from leadops.enrichment import merge, split_stored, with_sources
+from leadops.errors import NotFound
 from leadops.lead_record import LeadRecord
 from leadops.models import LeadInput
 from leadops.normalise import EmailKind
@@ -42,6 +43,7 @@ from leadops.services.enrichment import Enricher, Enrichment
 from leadops.services.queue_records import QueueRecord, deadline_of
 
 logger = Logger(child=True)
+STALE_S = 60  # a lead not stored a minute after its message was sent never will be
 
 
 class LeadTask(BaseModel):
@@ -57,7 +59,7 @@ class EnrichmentWorker:
     rules: RulebookSource
     leads: StoredLeads
     cache: EnrichmentCache
-    enricher: Enricher
+    enricher: Enricher | None  # None: the stack names no provider (every lookup fails)
     events: EventBus
     clock: Callable[[], datetime]
     margin_s: float = 5.0
@@ -68,7 +70,13 @@ class EnrichmentWorker:
         """The lead's enrichment finished ("rescored", "unchanged" or "done" already); raises
         (the record fails, SQS retries it) when a provider fails again."""
         lead_id = record.body.lead_id
-        stored = self.leads.get(lead_id).record  # NotFound fails the record: retried
+        try:
+            stored = self.leads.get(lead_id).record
+        except NotFound:
+            if self._stale(record):  # its commit failed; a redelivery queued its own message
+                logger.warning("no such lead: message dropped", extra={"lead_id": lead_id})
+                return "gone"
+            raise  # sent before the webhook's commit: the record fails, SQS retries it
         if (stored.enrichment or {}).get("status") != "pending":
             return "done"
         rules = self.rules.current()
@@ -91,7 +99,14 @@ class EnrichmentWorker:
         logger.info("lead re-scored", extra={"lead_id": lead_id})
         return "rescored"
 
+    def _stale(self, record: EnrichmentRecord) -> bool:
+        """Sent over a minute ago (a message without its send time is taken as fresh)."""
+        sent = record.attributes.SentTimestamp
+        return sent.timestamp() > 0 and (self.clock() - sent).total_seconds() > STALE_S
+
     def _lookup(self, stored: LeadRecord, rules: Rules, budget: float | None) -> Enrichment:
+        if self.enricher is None:
+            raise EnrichmentUnavailable("no enrichment provider configured")
         submission = stored.lead_input()
         if submission is None:  # every lead stored with an enrichment state has one
             raise ValueError("a pending lead without its submission")
