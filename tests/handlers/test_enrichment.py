@@ -29,6 +29,8 @@ from moto import mock_aws
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from leadops.adapters.accounts_table import AccountsTable
+from leadops.routing import AccountSnapshot
 from leadops_local.provision import provision
 from leadops_local.runtime import LocalFunction
 from leadops_local.template import SamTemplate
@@ -371,3 +373,27 @@ def test_score_with_enrich_true_does_the_same_lookups(stack: Stack, httpserver: 
     plain = call(stack.score, "POST", "/score", {**body, "enrich": False})[1]
     assert plain["lead_score"]["total"] == 10
     assert "enrichment" not in plain
+
+
+def test_the_imported_snapshot_wins_over_the_provider_as_the_account(
+    stack: Stack, httpserver: HTTPServer
+) -> None:
+    """Precedence form > the account's imported snapshot > enrichment: an account imported with
+    500 employees in Canada keeps those; the provider fills what the snapshot lacks."""
+    _knows_paylode(httpserver)
+    _amer_tae(stack)
+    add_rep(stack.leads_api, "tae-ca", territory="AMER")
+    accounts = AccountsTable(stack.template.physical_name("AccountsTable"))
+    snapshot = {
+        "account_id": "acct-paylode",
+        "domain": "paylode.com",
+        "employees": 500,
+        "country": "CA",
+    }
+    accounts.put_snapshots([AccountSnapshot.model_validate(snapshot)])
+    _, answer = deliver(stack.webhook, FORM)
+    _, lead = call(stack.leads_api, "GET", f"/leads/{answer['lead_id']}")
+    items = _items(lead["scores"], "lead_score")
+    assert (items["employees"]["value"], items["employees"]["source"]) == (500, "account")
+    assert (items["country"]["value"], items["country"]["source"]) == ("CA", "account")
+    assert items["revenue"]["source"] == "clearbit"

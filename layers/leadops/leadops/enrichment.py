@@ -251,3 +251,15 @@ def with_sources(scores: dict[str, Any], sources: Mapping[str, str]) -> dict[str
             else:
                 item["source"] = sources.get(METRIC_GROUPS.get(metric, ""), FORM)
     return scores
+
+
+def account_values(snapshot: Mapping[str, Any], profile: Mapping[str, Any]) -> dict[str, Any]:
+    """The account's values: its imported snapshot's, group by group, else what its earlier
+    forms said (its profile)."""
+    if not snapshot:
+        return dict(profile)
+    values: dict[str, Any] = {}
+    for _, names in COMPANY_GROUPS:
+        source = snapshot if any(snapshot.get(name) is not None for name in names) else profile
+        values.update({name: source[name] for name in names if source.get(name) is not None})
+    return values

@@ -133,3 +133,5 @@ class Intake:
     owner_role: str | None = None  # ... and their role then
     # Cached enrichment answers, (kind, key) -> document, read in the same BatchGetItem.
     enrichment_cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+    # The imported snapshot's company values (issue 13: with the profile, the "account" source).
+    snapshot_company: dict[str, Any] = field(default_factory=dict)

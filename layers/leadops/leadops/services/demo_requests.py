@@ -28,7 +28,7 @@ from aws_lambda_powertools import Logger
 
 from leadops.assignment import Rep, RepRole, pick
 from leadops.classification import Label, Verdict, second_opinion
-from leadops.enrichment import with_sources
+from leadops.enrichment import account_values, with_sources
 from leadops.lead_decision import Evaluation, Final, evaluate, finalise
 from leadops.lead_record import Intake, LeadRecord, lead_id_for
 from leadops.models import CompanyInput, FormSubmission
@@ -112,7 +112,10 @@ class DemoRequests:
         if wanted is not None and self.enricher is not None:
             rulebook = rules.rulebook.enrichment
             enrichment = self.enricher.enrich(wanted, intake.enrichment_cache, rulebook)
-        values = sourced(submission, intake.company, enrichment, rules)
+        account_known = intake.company  # the profile: what the account's earlier forms said
+        if self.enricher is not None:  # with enrichment, its imported snapshot first
+            account_known = account_values(intake.snapshot_company, intake.company)
+        values = sourced(submission, account_known, enrichment, rules)
         if not isinstance(values.scored, FormSubmission):  # merge keeps the model's class
             raise TypeError("a form submission merges into a form submission")
         submission = values.scored

@@ -67,6 +67,7 @@ class WebhookStore(Table):
             owner_id=known.owner_id,
             owner_role=known.owner_role,
             enrichment_cache=EnrichmentItems.parse(found.get(self.name, [])) if cached else {},
+            snapshot_company=known.company,
         )
 
     def rep(self, rep_id: str) -> Rep | None:
