@@ -12,6 +12,9 @@ POSTHOG_WEBHOOK_SECRET ?= local-posthog-secret
 # Vendors are never reached from a local run unless you point them somewhere: by default at a
 # loopback port where nothing listens, so tickets fail, are retried and land in the local DLQ.
 ZENDESK_URL ?= http://127.0.0.1:8025
+# Enrichment (issue 13) locally: a stand-in provider on 127.0.0.1 serving events/enrichment/
+# (canned Clearbit, Apollo and People Data Labs answers); no key, nothing leaves the machine.
+ENRICHMENT_STUB ?= events/enrichment
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint bench invoke openapi pr clean
@@ -37,7 +40,7 @@ run: $(INSTALLED)
 	LEADOPS_LOCAL_SECRET_WebhookSecret=$(WEBHOOK_SECRET) \
 		LEADOPS_LOCAL_SECRET_PostHogWebhookSecret=$(POSTHOG_WEBHOOK_SECRET) \
 		$(BIN)/python -m leadops_local --parameter-overrides "ZendeskBaseUrl=$(ZENDESK_URL)" \
-		start-api --host 127.0.0.1 --port $(PORT)
+		start-api --host 127.0.0.1 --port $(PORT) --enrichment-stub $(ENRICHMENT_STUB)
 
 test: $(INSTALLED)
 	$(BIN)/python -m pytest

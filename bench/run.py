@@ -14,7 +14,8 @@ noisy, so each is a best-of-N and every goal is checked as a ratio against code 
   per person per batch (moto), and the tracemalloc peak of a 1 M-event export beside 100 k.
 
 ``python bench/run.py --only cold [--runs 9]`` runs one part (cold, scoring, webhook, routing,
-sweep, dry_run, slack, forms, router, destinations, behaviour) without writing bench/results.json.
+sweep, dry_run, slack, forms, router, destinations, behaviour, enrichment) without writing
+bench/results.json.
 
 - slack (bench/slack.py): chat.postMessage calls per qualified lead and per redelivery, counted
   against a stand-in, and a batch against a hanging Slack as a share of its timeout.
@@ -39,6 +40,7 @@ import behaviour
 import cold
 import destinations
 import dry_run  # bench/dry_run.py, routing.py, sweep.py and webhook.py, beside this file
+import enrichment
 import forms
 import router
 import routing
@@ -85,6 +87,10 @@ GOALS = {
     "behaviour_events_scored_per_s": 5_000,
     "behaviour_dynamodb_writes_per_person_per_batch": 1,
     "behaviour_import_peak_1m_vs_100k": 1.5,
+    # issue 13: one provider call per domain; a cache hit costs little CPU and no AWS call
+    "enrichment_provider_calls_per_1000_from_300_domains": 300,
+    "enrichment_added_cpu_ms_on_cache_hit": 0.3,
+    "enrichment_added_aws_calls_on_cache_hit": 0,
 }
 
 COUNTRIES = ["United Kingdom", "USA", "Germany", "India", "Brazil", "Poland", "Japan", "Spain"]
@@ -258,6 +264,7 @@ def main() -> None:
         "router",
         "destinations",
         "behaviour",
+        "enrichment",
     ]
     parser.add_argument("--only", choices=parts, help="run one part; results.json is kept")
     parser.add_argument("--runs", type=int, default=15, help="cold-start runs per function")
@@ -285,6 +292,11 @@ def main() -> None:
             behaviour.events_per_second()
             | behaviour.writes_per_person(template)
             | behaviour.import_memory()
+        ),
+        "enrichment": lambda: (
+            enrichment.provider_calls()
+            | enrichment.cpu_on_a_cache_hit(template)
+            | enrichment.aws_calls_on_a_cache_hit(template)
         ),
     }
     results: dict[str, float] = {}

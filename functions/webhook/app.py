@@ -19,12 +19,14 @@ from leadops.http.answers.decisions import DecisionAnswer
 from leadops.http.resolver import build_resolver, guard_body, require_signature
 from leadops.http.signature import secrets_from
 from leadops.models import MAX_BODY_BYTES_WEBHOOK, FormSubmission
-from leadops.settings import WebhookSettings
+from leadops.settings import EnrichedWebhookSettings
 
 logger = Logger()
 app = build_resolver(logger, unavailable_on=aws.unavailable_errors())
-settings = WebhookSettings.from_env()
-demo_requests = wiring.demo_requests(settings)
+settings = EnrichedWebhookSettings.from_env()
+# Optional enrichment (issue 13): on when the stack names providers; no retries within the
+# webhook's deadline, a lookup that misses it is finished by the enrichment worker.
+demo_requests = wiring.enriched_demo_requests(settings)
 
 
 def webhook_secrets() -> list[str]:

@@ -54,16 +54,20 @@ def score_card(card: dict[str, Any], title: str) -> Table:
     table.add_column("band")
     out_of = f"/{card['max']}" if card.get("max") is not None else ""  # behaviour: no max
     table.add_column("points", justify="right", footer=Text(f"{card.get('total')}{out_of}", "bold"))
-    for item in card.get("items") or []:
+    items = card.get("items") or []
+    # Where each value came from (issue 13), shown once a value came from elsewhere than the form.
+    sourced = any(item.get("source") not in (None, "form") for item in items)
+    if sourced:
+        table.add_column("source")
+    for item in items:
         points = item.get("points")
         style = "green" if isinstance(points, int) and points > 0 else ""
         style = "red" if isinstance(points, int) and points < 0 else style
-        table.add_row(
-            text(item.get("metric")),
-            text(item.get("value")),
-            text(item.get("band")),
-            text(points, style),
-        )
+        cells = [text(item.get("metric")), text(item.get("value")), text(item.get("band")),
+                 text(points, style)]  # fmt: skip
+        if sourced:
+            cells.append(text(item.get("source"), "cyan"))
+        table.add_row(*cells)
     return table
 
 
@@ -136,6 +140,7 @@ def lead(console: Console, view: dict[str, Any]) -> None:
         ("owner", _owner(view.get("owner"))),
         ("decided by", view.get("rule") or "-"),
         ("rulebook", view.get("rulebook_version")),
+        *_enrichment(view),
     ]
     disqualified = view.get("disqualified")
     if isinstance(disqualified, dict):
@@ -178,6 +183,20 @@ def behaviour(view: dict[str, Any]) -> Group:
     ]
     lines.append(Text(f"last activity {card.get('last_activity')}", "dim"))
     return Group(table, *lines)
+
+
+def _enrichment(view: dict[str, Any]) -> list[tuple[str, Any]]:
+    """Issue 13: the lead's enrichment and, once re-scored, its first decision's scores."""
+    state = view.get("enrichment")
+    if not isinstance(state, dict):
+        return []
+    providers = ", ".join(state.get("providers") or []) or "no provider answered"
+    rows: list[tuple[str, Any]] = [("enrichment", f"{state.get('status')} ({providers})")]
+    for earlier in view.get("history") or []:
+        line = (f"lead score {earlier.get('lead_score')}, ICP {earlier.get('icp_score')} "
+                f"(tier {earlier.get('icp_tier')}), {earlier.get('outcome')}")  # fmt: skip
+        rows.append(("first decided", line))
+    return rows
 
 
 # --- rulebook ---------------------------------------------------------------------------------

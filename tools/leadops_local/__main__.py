@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import time
 import traceback
@@ -70,6 +71,11 @@ def _parser() -> argparse.ArgumentParser:
     _shared_options(api, top=False)
     api.add_argument("--host", default="127.0.0.1")
     api.add_argument("--port", "-p", type=int, default=3000, help="0 picks a free port")
+    api.add_argument(
+        "--enrichment-stub", type=Path, metavar="DIR",
+        help="serve canned enrichment answers from DIR (events/enrichment) on 127.0.0.1 and\n"
+        "point the stack's providers at it (EnrichmentProviders defaults to clearbit)",
+    )  # fmt: skip
     return parser
 
 
@@ -173,6 +179,8 @@ def _run(args: argparse.Namespace) -> int:
         extra = _env_vars(args.env_vars)
         if not args.template.is_file():
             raise UsageError(f"template not found: {args.template}")
+        if args.command == "start-api" and args.enrichment_stub is not None:
+            overrides = _with_enrichment_stub(args.enrichment_stub, overrides)
         template = SamTemplate.load(args.template, overrides)
         if args.command == "invoke":
             return _invoke(template, args, extra)
@@ -190,6 +198,19 @@ def _run(args: argparse.Namespace) -> int:
     except (TemplateError, UsageError, FileNotFoundError) as error:
         print(f"leadops_local: {error}", file=sys.stderr)
         return 2
+
+
+def _with_enrichment_stub(root: Path, overrides: dict[str, str]) -> dict[str, str]:
+    """Start the enrichment stand-in; the parameters (and local keys) that point the stack at it."""
+    from leadops_local import enrichment_stub
+
+    if not root.is_dir():
+        raise UsageError(f"--enrichment-stub: no folder {root}")
+    url, _ = enrichment_stub.start(root)
+    os.environ.setdefault("LEADOPS_LOCAL_SECRET_EnrichmentKeysSecret",
+                          json.dumps(enrichment_stub.LOCAL_KEYS))  # fmt: skip
+    print(f"leadops_local: enrichment stand-in on {url} ({root})", file=sys.stderr)
+    return {"EnrichmentProviders": "clearbit", **overrides, "EnrichmentBaseUrl": url}
 
 
 if __name__ == "__main__":

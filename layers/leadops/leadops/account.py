@@ -34,6 +34,9 @@ class DomainAccount:
     mrr: float | None = None
     owner_id: str | None = None  # the owner of the account's open routing assignment, if any
     owner_role: str | None = None
+    # The imported snapshot's firmographics (issue 13: the "account" source of enrichment's
+    # precedence), as the form's company fields.
+    company: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -44,6 +44,13 @@ class LeadRecord(BaseModel):
     submission: dict[str, Any] | None = None
     customer: bool = False
     locked_until: datetime | None = None
+    # Enrichment (issue 13), absent from leads decided without it: where each value came from
+    # (group -> form / account / provider), the enrichment's state ({"status": "complete" |
+    # "pending" | "skipped", "providers", "completed_at"}), and earlier decisions ("history":
+    # the first decision's scores, kept when the worker re-scores the lead).
+    sources: dict[str, str] | None = None
+    enrichment: dict[str, Any] | None = None
+    history: list[dict[str, Any]] | None = None
 
     @property
     def classification(self) -> str:
@@ -67,6 +74,9 @@ class LeadRecord(BaseModel):
         fields = dict(self)
         fields["received_at"] = self.received_at.isoformat()
         fields["locked_until"] = self.locked_until.isoformat() if self.locked_until else None
+        for optional in ("sources", "enrichment", "history"):
+            if fields[optional] is None:
+                del fields[optional]  # a lead decided without enrichment is stored as before
         return json.dumps(fields, separators=(",", ":"))
 
     @classmethod
@@ -121,3 +131,7 @@ class Intake:
     mrr: float | None = None
     owner_id: str | None = None  # the owner of the account's open routing assignment ...
     owner_role: str | None = None  # ... and their role then
+    # Cached enrichment answers, (kind, key) -> document, read in the same BatchGetItem.
+    enrichment_cache: dict[tuple[str, str], Any] = field(default_factory=dict)
+    # The imported snapshot's company values (issue 13: with the profile, the "account" source).
+    snapshot_company: dict[str, Any] = field(default_factory=dict)

@@ -100,3 +100,10 @@ class FormSubmission(LeadInput):
     """A demo-request form submission: ``submission_id`` is the idempotency key."""
 
     submission_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class ScoreRequest(LeadInput):
+    """``POST /score``'s body: a lead, and whether to enrich it first (issue 13) with the
+    stack's providers, as the webhook does (the cache, the budget, the deadline)."""
+
+    enrich: bool = False

@@ -206,6 +206,10 @@ class SubmissionWrites(Protocol):
         """A routing signal for the account, counting for ``window_days``."""
         ...
 
+    def remember_enrichment(self, entry: CacheEntry) -> None:
+        """A provider answer to cache (issue 13), written with the lead."""
+        ...
+
     def remember_person(
         self, email: str, lead_id: str, scores: dict[str, Any], at: datetime
     ) -> None:
@@ -220,8 +224,11 @@ class SubmissionWrites(Protocol):
 class DemoRequestStore(Protocol):
     """Where demo requests are decided from and stored."""
 
-    def read_intake(self, lead_id: str, account: str) -> Intake:
-        """The stored lead (a replay?) and what is known of the account, in one read."""
+    def read_intake(
+        self, lead_id: str, account: str, cache_keys: Sequence[tuple[str, str]] = ()
+    ) -> Intake:
+        """The stored lead (a replay?) and what is known of the account, in one read (with the
+        cached enrichment answers of ``cache_keys``)."""
         ...
 
     def lead(self, lead_id: str) -> LeadRecord:
@@ -314,6 +321,86 @@ class ImportFiles(Protocol):
         ...
 
     def put_report(self, bucket: str, key: str, document: dict[str, Any]) -> None: ...
+
+
+# --- enrichment (issue 13): providers, their cache and call budget -----------------------------
+class EnrichmentUnavailable(Exception):
+    """A provider gave no usable answer: down, too slow, 429 / 5xx, or not the JSON documented.
+    The message names the failure, never the lookup (it carries an email or a domain)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EnrichmentQuery:
+    """One lookup: the company by its domain (None for a free-mail address) and, when the rules
+    want the person, by their email."""
+
+    domain: str | None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderAnswer:
+    """A provider's answer in the form's terms: None where it knows nothing (404)."""
+
+    company: dict[str, Any] | None
+    person: dict[str, Any] | None
+
+
+class EnrichmentProvider(Protocol):
+    """Clearbit, Apollo, People Data Labs (``leadops.adapters.enrichment``). ``deadline`` (a
+    ``time.monotonic()`` instant) bounds the lookup; raises ``EnrichmentUnavailable``."""
+
+    @property
+    def name(self) -> str: ...
+
+    def lookup(self, query: EnrichmentQuery, deadline: float) -> ProviderAnswer: ...
+
+
+class EnrichmentBudget(Protocol):
+    """The month's provider calls, counted in DynamoDB."""
+
+    def take(self, provider: str, month: str, limit: int) -> bool:
+        """Count one call of ``provider`` in ``month`` (``2026-12``); False, counting nothing,
+        when ``limit`` calls were already made."""
+        ...
+
+
+class EnrichmentCache(Protocol):
+    """Answers per company domain and per hashed email, with a TTL (outside the webhook, whose
+    store reads them in its own BatchGetItem and writes them in its own transaction)."""
+
+    def cached(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """(kind, key) -> the cached document, for the keys cached and not expired."""
+        ...
+
+    def remember(self, entries: Sequence[CacheEntry]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CacheEntry:
+    kind: str  # "company" (key: the domain) or "person" (key: the email's hash)
+    key: str
+    document: dict[str, Any]
+    expires_at: int
+
+
+class EnrichmentTasks(Protocol):
+    """Where a lead whose enrichment did not finish in time waits for the worker."""
+
+    def send(self, lead_id: str) -> None: ...
+
+
+class StoredLeads(Protocol):
+    """A stored lead read and re-scored by the enrichment worker."""
+
+    def get(self, lead_id: str) -> StoredLead:
+        """Raises ``NotFound``."""
+        ...
+
+    def rescore(self, lead_id: str, record: LeadRecord) -> bool:
+        """Replace the record of a lead whose enrichment is still pending (and the attributes
+        reports read); False, writing nothing, when it is not pending any more."""
+        ...
 
 
 # --- engagement (issue 15) -------------------------------------------------------------------

@@ -23,6 +23,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -395,6 +396,29 @@ class Reporting(_Strict):
     conversion_target: float = Field(default=0.20, gt=0, le=1)
 
 
+class EnrichmentRules(_Strict):
+    """Enrichment (issue 13): which source wins each value, when a person is looked up, and how
+    long an answer is kept."""
+
+    # Sources of a value, first wins: the form, the account (what earlier forms of the account
+    # said), the enrichment providers (in the stack's provider order).
+    precedence: tuple[Literal["form", "account", "enrichment"], ...] = (
+        "form", "account", "enrichment",
+    )  # fmt: skip
+    # Look the person up by email: "without_title" (only when the form gives no job title or
+    # role: most demo forms ask for one), "always", or "never" (companies only).
+    person_lookup: Literal["without_title", "always", "never"] = "without_title"
+    cache_days: int = Field(default=30, ge=1, le=365)
+    not_found_cache_days: int = Field(default=7, ge=1, le=365)
+
+    @field_validator("precedence")
+    @classmethod
+    def _every_source_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if sorted(value) != ["account", "enrichment", "form"]:
+            raise ValueError("list form, account and enrichment, each once")
+        return value
+
+
 # --- Behaviour: engagement points, decay, MQL and the fit x engagement grade (issue 15) -------
 PropertyValue = str | int | float | bool
 
@@ -513,6 +537,7 @@ class Rulebook(_Strict):
     routing: Routing
     customers: Customers = Customers()
     reporting: Reporting = Reporting()
+    enrichment: EnrichmentRules = EnrichmentRules()
     behaviour: Behaviour | None = None  # None: no engagement scoring under this version
     router: RouterRules = RouterRules()
 

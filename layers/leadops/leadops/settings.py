@@ -147,6 +147,35 @@ class PostHogSyncSettings(FunctionSettings):
     posthog_distinct_id: Literal["email", "form_field"] = "email"
 
 
+# --- enrichment (issue 13) ---------------------------------------------------------------------
+# Set only when the stack names providers (template Condition UseEnrichment); unset, the webhook
+# and /score behave and call AWS exactly as they did before enrichment existed.
+class EnrichmentVariables(FunctionSettings):
+    enrichment_providers: Name | None = None  # "clearbit,apollo,pdl": the order they are asked in
+    enrichment_base_url: Name | None = None  # every provider at this host (a local stand-in)
+    enrichment_keys_secret_arn: Name | None = None  # {"clearbit": "...", "apollo": ..., "pdl": ...}
+    enrichment_timeout_ms: Annotated[int, Field(ge=50, le=60_000)] = 800  # per call
+    enrichment_monthly_budget: Count = 10_000  # calls per provider per calendar month
+
+
+class EnrichedWebhookSettings(WebhookSettings, EnrichmentVariables):
+    enrichment_deadline_ms: Annotated[int, Field(ge=50, le=9_000)] = 1_500  # all lookups
+    enrichment_queue_url: Name | None = None  # where a lookup past the deadline is finished
+
+
+class EnrichedScoreSettings(ScoreSettings, EnrichmentVariables):
+    leads_table: Name | None = None  # the enrichment cache and budget
+    enrichment_deadline_ms: Annotated[int, Field(ge=50, le=9_000)] = 1_500
+
+
+class EnrichmentWorkerSettings(EnrichmentVariables):
+    rulebook_table: Name | None = None
+    leads_table: Name
+    event_bus_name: Name
+    # Stop this long before the Lambda timeout: a lookup still unanswered then is retried.
+    enrichment_margin_ms: Millis = 5_000
+
+
 # --- engagement (issue 15) -------------------------------------------------------------------
 class EngagementSettings(FunctionSettings):
     """What scoring PostHog events needs (the webhook and the batch-export import)."""

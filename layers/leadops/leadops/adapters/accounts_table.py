@@ -129,7 +129,11 @@ class AccountsTable(Table):
             items.append({"PutRequest": {"Item": item}})
             if snapshot.domain:
                 mrr = Decimal(str(snapshot.mrr)) if snapshot.mrr is not None else None
-                facts = typed(account_id=snapshot.account_id, plan=snapshot.plan, mrr=mrr)
+                known = _firmographics(snapshot)  # issue 13: the account's company values
+                company = json.dumps(known) if known else None
+                facts = typed(
+                    account_id=snapshot.account_id, plan=snapshot.plan, mrr=mrr, company=company
+                )
                 pointer = {**typed(**self.domain_key(snapshot.domain)), **facts}
                 items.append({"PutRequest": {"Item": pointer}})
         return self._batch_write(items)
@@ -167,6 +171,7 @@ class AccountsTable(Table):
             mrr=float(mrr) if mrr is not None else None,
             owner_id=mirror.get("owner_id"),
             owner_role=mirror.get("owner_role"),
+            company=json.loads(pointer["company"]) if "company" in pointer else {},
         )
 
     def signal_put(
@@ -233,3 +238,17 @@ class AccountsTable(Table):
         answer = self._db.get_item(TableName=self.name, Key=typed(**self.domain_key(domain)))
         pointer = plain(answer["Item"]) if "Item" in answer else None
         return str(pointer["account_id"]) if pointer else company_domain_key(domain)
+
+
+def _firmographics(snapshot: AccountSnapshot) -> dict[str, Any]:
+    """The snapshot's company values in the form's terms (the webhook reads them beside the
+    plan and MRR, with no call of its own)."""
+    values = {
+        "name": snapshot.name,
+        "country": snapshot.country,
+        "employees": snapshot.employees,
+        "annual_revenue": snapshot.annual_revenue,
+        "type": snapshot.type,
+        "founded_year": snapshot.founded_year,
+    }
+    return {key: value for key, value in values.items() if value is not None}

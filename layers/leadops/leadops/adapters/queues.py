@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from leadops.adapters import aws
@@ -34,3 +35,15 @@ class TaskQueue:
             answer = sqs.send_message_batch(QueueUrl=self.url, Entries=entries)
             if answer.get("Failed"):
                 raise RuntimeError(f"{len(answer['Failed'])} sweep tasks were not queued")
+
+
+class EnrichmentQueue:
+    """Leads whose enrichment missed the webhook's deadline (issue 13): the message is the lead
+    id alone, the worker reads the rest (a lead not stored yet fails the record: retried)."""
+
+    def __init__(self, queue_url: str) -> None:
+        self.url = queue_url
+
+    def send(self, lead_id: str) -> None:
+        body = json.dumps({"lead_id": lead_id})
+        aws.client("sqs").send_message(QueueUrl=self.url, MessageBody=body)

@@ -28,6 +28,7 @@ from aws_lambda_powertools import Logger
 
 from leadops.assignment import Rep, RepRole, pick
 from leadops.classification import Label, Verdict, second_opinion
+from leadops.enrichment import account_values, with_sources
 from leadops.lead_decision import Evaluation, Final, evaluate, finalise
 from leadops.lead_record import Intake, LeadRecord, lead_id_for
 from leadops.models import CompanyInput, FormSubmission
@@ -35,14 +36,17 @@ from leadops.normalise import NormalisedLead
 from leadops.ports import (
     AlreadyStored,
     DemoRequestStore,
+    EnrichmentTasks,
     EventBus,
     RepPools,
     RulebookSource,
     SecondOpinion,
+    SubmissionWrites,
     TicketQueue,
 )
 from leadops.qualification import account_key
 from leadops.rules import Rules
+from leadops.services.enrichment import NOTHING, Enricher, Sourced, sourced, wanted_for
 from leadops.tickets import SupportTicket
 
 logger = Logger(child=True)
@@ -68,6 +72,8 @@ class _Decided:
     final: Final
     reasons: list[str]
     owner: Rep | None
+    values: Sourced  # where each value came from; the enrichment's answer
+    enriching: bool  # enrichment was asked (its state is stored with the lead)
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,9 @@ class DemoRequests:
     events: EventBus
     clock: Callable[[], datetime]
     ai: SecondOpinion | None = None
+    # Enrichment (issue 13): None without a provider configured (behaviour as before it).
+    enricher: Enricher | None = None
+    enrichment_tasks: EnrichmentTasks | None = None
 
     def handle(self, submission: FormSubmission) -> dict[str, Any]:
         rules = self.rules.current()
@@ -88,14 +97,28 @@ class DemoRequests:
         lead_id = lead_id_for(submission.submission_id)
         email_kind = normaliser.email_kind(submission.email.rpartition("@")[2])
         account = account_key(submission.email, email_kind, submission.company.domain)
-        intake = self.store.read_intake(lead_id, account)
+        wanted = wanted_for(self.enricher, submission, email_kind, rules)
+        if wanted is None:  # no enrichment: the read as it always was
+            intake = self.store.read_intake(lead_id, account)
+        else:  # the cached answers join the same BatchGetItem
+            intake = self.store.read_intake(lead_id, account, wanted.keys())
         if intake.lead is not None:
             logger.info("replayed submission", extra={"lead_id": lead_id})
             return intake.lead.answer
         # An existing customer: flagged on its profile, or its imported account is paying.
         paying = rules.rulebook.customers.paying(intake.plan, intake.mrr)
         intake = replace(intake, customer=intake.customer or paying)
-        submission = _enriched(submission, intake.company)
+        enrichment = NOTHING
+        if wanted is not None and self.enricher is not None:
+            rulebook = rules.rulebook.enrichment
+            enrichment = self.enricher.enrich(wanted, intake.enrichment_cache, rulebook)
+        account_known = intake.company  # the profile: what the account's earlier forms said
+        if self.enricher is not None:  # with enrichment, its imported snapshot first
+            account_known = account_values(intake.snapshot_company, intake.company)
+        values = sourced(submission, account_known, enrichment, rules)
+        if not isinstance(values.scored, FormSubmission):  # merge keeps the model's class
+            raise TypeError("a form submission merges into a form submission")
+        submission = values.scored
         lead = normaliser.lead(submission)  # once: after enrichment, the only change it gets
         now = self.clock()
         evaluation = evaluate(
@@ -108,12 +131,13 @@ class DemoRequests:
             scorer=rules.scorer,
             second_opinion=self._second_opinion(submission),
         )
-        reasons = list(evaluation.verdict.reasons)
+        reasons = [*evaluation.verdict.reasons, *enrichment.reasons]
         owner = self._route(evaluation, reasons, submission, lead_id, intake, rules)
         final = finalise(evaluation, owner is not None, rules.rulebook.demo_booking)
         decided = _Decided(
-            lead_id, submission, lead, account, now, intake, evaluation, final, reasons, owner
-        )
+            lead_id, submission, lead, account, now, intake, evaluation, final, reasons, owner,
+            values, wanted is not None,
+        )  # fmt: skip
         return self._store(decided, rules)
 
     def _second_opinion(self, submission: FormSubmission) -> Callable[[Verdict], Verdict] | None:
@@ -193,13 +217,14 @@ class DemoRequests:
         if sales:
             if owner_id is not None:
                 writes.count_assignment(owner_id)
-            if company := _profile(decided.submission.company):  # enrichment memory
+            if company := _profile(decided.values.known):  # the account's memory
                 writes.remember_profile(decided.account, company, decided.now)
             # seed NB-1: "completed the book a demo form"
             window = rules.rulebook.routing.signal_window_days
             writes.add_signal(decided.intake.routed_as, {"type": "demo_form"}, decided.now, window)
             # the person's fit, for their behaviour grade (issue 15)
             writes.remember_person(decided.submission.email, decided.lead_id, answer, decided.now)
+            self._enrichment_writes(decided, writes)
         try:
             writes.commit()
         except AlreadyStored:
@@ -210,6 +235,15 @@ class DemoRequests:
         if sales:
             self._announce(answer, owner_id, decided.evaluation.territory)
         return answer
+
+    def _enrichment_writes(self, decided: _Decided, writes: SubmissionWrites) -> None:
+        """Provider answers cached with the lead; a pending lookup queued for the worker before
+        the commit (a lead whose commit then fails is retried by the vendor; the worker skips
+        a lead it cannot find once its retries are used)."""
+        for entry in decided.values.enrichment.writes:
+            writes.remember_enrichment(entry)
+        if decided.values.enrichment.status == "pending" and self.enrichment_tasks is not None:
+            self.enrichment_tasks.send(decided.lead_id)
 
     def _announce(
         self, answer: dict[str, Any], owner_id: str | None, territory: str | None
@@ -264,14 +298,16 @@ def _record(decided: _Decided, answer: dict[str, Any]) -> LeadRecord:
         account=decided.account,
         territory=decided.evaluation.territory,
         outcome=answer["outcome"],
-        scores=decided.evaluation.scores.as_dict(),
-        normalised=_normalised(decided.lead),
+        scores=with_sources(decided.evaluation.scores.as_dict(), decided.values.sources),
+        normalised=normalised_view(decided.lead),
         received_at=decided.now,
         rule=decided.final.rule,
         # What the decision was made from, so a dry run can make it again under other rules.
         submission=decided.submission.model_dump(mode="json", exclude_none=True),
         customer=decided.intake.customer,
         locked_until=decided.intake.locked_until,
+        sources=decided.values.sources,
+        enrichment=decided.values.enrichment.state(decided.now) if decided.enriching else None,
     )
 
 
@@ -285,19 +321,6 @@ def _second_opinion(verdict: Verdict, ai: SecondOpinion, submission: FormSubmiss
     return second_opinion(verdict, ai.classify(submission, verdict.reasons), ai.model_id)
 
 
-def _enriched(submission: FormSubmission, remembered: dict[str, Any]) -> FormSubmission:
-    """The submission with company fields it left out taken from the account's profile."""
-    given = submission.company.model_dump(exclude_none=True)
-    fill = {f: remembered[f] for f in _SINGLE_FIELDS if f not in given and f in remembered}
-    for pair in _ALTERNATIVES:
-        if not any(field in given for field in pair):
-            fill |= {field: remembered[field] for field in pair if field in remembered}
-    if not fill:
-        return submission
-    company = CompanyInput.model_validate({**given, **fill})
-    return submission.model_copy(update={"company": company})
-
-
 def _profile(company: CompanyInput) -> dict[str, Any] | None:
     """The company fields to remember for the account; None when the form gave none."""
     known = {field: getattr(company, field) for field in _PROFILE_FIELDS}
@@ -305,7 +328,7 @@ def _profile(company: CompanyInput) -> dict[str, Any] | None:
     return known or None
 
 
-def _normalised(lead: NormalisedLead) -> dict[str, Any]:
+def normalised_view(lead: NormalisedLead) -> dict[str, Any]:
     return {
         "employees": lead.employees,
         "annual_revenue": lead.annual_revenue,

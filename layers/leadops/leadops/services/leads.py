@@ -49,6 +49,9 @@ def lead_view(stored: StoredLead) -> dict[str, Any]:
     view["scores"] = record.scores
     view["rule"] = record.rule  # the rule that decided it (conversion reports group by it)
     view["person_id"] = person_id(record.email) if record.email else None  # engagement
+    if record.enrichment is not None:  # issue 13: looked up, pending, re-scored
+        view["enrichment"] = record.enrichment
+        view["history"] = record.history or []
     view["disqualified"] = (
         {"at": stored.disqualified.at, "reason": stored.disqualified.reason}
         if stored.disqualified

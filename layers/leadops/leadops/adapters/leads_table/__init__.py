@@ -15,6 +15,9 @@ class per item kind over the same table:
   ``position``
 - ICP sync (``IcpSyncs``): ``ICPSYNC#<email>`` / ``ICPSYNC`` - what PostHog was last sent for
   the email
+- enrichment (``EnrichmentItems``): ``ENRICH#company#<domain>`` / ``ENRICH#person#<sha256>`` /
+  ``ENRICHMENT`` - a provider answer until ``expires_at``; ``ENRICHBUDGET#<provider>#<month>`` -
+  the month's calls
 - form source (``FormSources``, issue 12): ``FORMSOURCE#<source_id>`` / ``FORMSOURCE`` - the
   form's vendor, secret name, field mapping, origins and visitor texts (``doc``)
 - rate-limit counter (``RateLimits``, issue 12): ``RATE#<scope>#<hash>#<window start>`` /
@@ -35,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from leadops.adapters.leads_table.accounts import AccountLockouts, AccountProfile, AccountProfiles
 from leadops.adapters.leads_table.destinations import SyncLedgerTable
+from leadops.adapters.leads_table.enrichment import EnrichmentItems
 from leadops.adapters.leads_table.icp_sync import IcpSyncs
 from leadops.adapters.leads_table.leads import Leads
 from leadops.adapters.leads_table.people import People
@@ -61,6 +65,7 @@ __all__ = [
     "AccountLockouts",
     "AccountProfile",
     "AccountProfiles",
+    "EnrichmentItems",
     "FormSources",
     "IcpSyncs",
     "Leads",

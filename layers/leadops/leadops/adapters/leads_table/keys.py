@@ -20,6 +20,8 @@ class Kind(StrEnum):
     REP = "REP"
     POOL = "POOL"
     ICP_SYNC = "ICPSYNC"
+    ENRICHMENT = "ENRICHMENT"  # issue 13: a provider answer, cached
+    ENRICHMENT_BUDGET = "ENRICHBUDGET"  # issue 13: a provider's calls in a month
     PERSON = "PERSON"  # behaviour score (issue 15)
     FORM_SOURCE = "FORMSOURCE"  # issue 12
     RATE = "RATE"  # the public router's rate-limit counters (issue 12)
@@ -92,6 +94,17 @@ def lead_order(received_at: str, lead_id: str) -> str:
 
 
 REPS = "REPS"  # gsi1 partition listing every rep
+
+
+# --- enrichment (issue 13) -------------------------------------------------------------------
+def enrichment(kind: str, key: str) -> Key:
+    """A cached provider answer: a company by domain, a person by the hash of their email."""
+    return Key(f"ENRICH#{kind}#{key}", Kind.ENRICHMENT)
+
+
+def enrichment_budget(provider: str, month: str) -> Key:
+    """A provider's calls in one month (``2026-12``)."""
+    return Key(f"ENRICHBUDGET#{provider}#{month}", Kind.ENRICHMENT_BUDGET)
 
 
 # --- behaviour (issue 15) --------------------------------------------------------------------

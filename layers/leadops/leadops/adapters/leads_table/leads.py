@@ -57,6 +57,8 @@ class Leads(Table):
             gsi1pk=keys.leads_on(record.received_at.date()),
             gsi1sk=keys.lead_order(at, lead_id),
             expires_at=expires_at,
+            # issue 13: "pending" until the enrichment worker re-scores the lead
+            enrichment_status=(record.enrichment or {}).get("status"),
         )
         return {
             "Put": {
@@ -110,6 +112,25 @@ class Leads(Table):
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise NotFound("lead", lead_id) from error
             raise
+
+    def rescore(self, lead_id: str, record: LeadRecord) -> bool:
+        """The re-scored record of a lead whose enrichment is pending (and the tier reports
+        read); False, writing nothing, once it is not pending (another delivery did it)."""
+        values = {":doc": record.to_json(), ":tier": record.icp_tier, ":pending": "pending",
+                  ":status": (record.enrichment or {}).get("status", "complete")}  # fmt: skip
+        try:
+            self._db.update_item(
+                TableName=self.name,
+                Key=keys.lead(lead_id).typed,
+                UpdateExpression="SET doc = :doc, icp_tier = :tier, enrichment_status = :status",
+                ConditionExpression="enrichment_status = :pending",
+                ExpressionAttributeValues=typed(**values),
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
 
     # --- dry runs and reports -----------------------------------------------------------------
     def lead_page(

@@ -4,6 +4,7 @@ TransactWriteItems to store the decision."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from leadops.adapters.accounts_table import AccountsTable
 from leadops.adapters.dynamodb import Table
 from leadops.adapters.leads_table import keys
 from leadops.adapters.leads_table.accounts import AccountLockouts, AccountProfiles
+from leadops.adapters.leads_table.enrichment import EnrichmentItems
 from leadops.adapters.leads_table.leads import Leads
 from leadops.adapters.leads_table.people import People
 from leadops.adapters.leads_table.reads import batch_get
@@ -21,7 +23,7 @@ from leadops.adapters.leads_table.reps import Reps
 from leadops.assignment import Rep
 from leadops.errors import NotFound
 from leadops.lead_record import Intake, LeadRecord
-from leadops.ports import AlreadyStored
+from leadops.ports import AlreadyStored, CacheEntry
 
 
 class WebhookStore(Table):
@@ -31,16 +33,23 @@ class WebhookStore(Table):
         super().__init__(table_name)
         self.accounts = accounts
 
-    def read_intake(self, lead_id: str, account: str) -> Intake:
+    def read_intake(
+        self, lead_id: str, account: str, cache_keys: Sequence[tuple[str, str]] = ()
+    ) -> Intake:
         """One BatchGetItem: the lead (replay?), the account's profile and lockout, and from the
         accounts table the domain's pointer to an imported account (with its plan and MRR) and
-        the owner of that account's routing (``AccountsTable.intake_keys``)."""
+        the owner of that account's routing (``AccountsTable.intake_keys``); with enrichment on,
+        the cached provider answers of ``cache_keys`` too (no call of their own)."""
         wanted = (keys.lead(lead_id), keys.profile(account), keys.lockout(account))
+        cached = [EnrichmentItems.key(*key) for key in cache_keys]
         accounts = [{k: {"S": v} for k, v in key.items()}
                     for key in self.accounts.intake_keys(account)]  # fmt: skip
         found = batch_get(
             {
-                self.name: {"Keys": [key.typed for key in wanted], "ConsistentRead": True},
+                self.name: {
+                    "Keys": [key.typed for key in (*wanted, *cached)],
+                    "ConsistentRead": True,
+                },
                 self.accounts.name: {"Keys": accounts},
             }
         )
@@ -58,6 +67,8 @@ class WebhookStore(Table):
             mrr=known.mrr,
             owner_id=known.owner_id,
             owner_role=known.owner_role,
+            enrichment_cache=EnrichmentItems.parse(found.get(self.name, [])) if cached else {},
+            snapshot_company=known.company,
         )
 
     def rep(self, rep_id: str) -> Rep | None:
@@ -83,6 +94,7 @@ class SubmissionTransaction:
         self._reps = Reps(table_name)
         self._profiles = AccountProfiles(table_name)
         self._people = People(table_name)
+        self._enrichment = EnrichmentItems(table_name)
         self._accounts = accounts
         self._lead: dict[str, Any] | None = None
         self._lead_id = ""
@@ -99,6 +111,9 @@ class SubmissionTransaction:
 
     def remember_profile(self, account: str, company: dict[str, Any], at: datetime) -> None:
         self._more.append(self._profiles.update(account, company, at))
+
+    def remember_enrichment(self, entry: CacheEntry) -> None:
+        self._more.append(self._enrichment.put(entry))
 
     def add_signal(
         self, account_id: str, signal: dict[str, Any], at: datetime, window_days: int

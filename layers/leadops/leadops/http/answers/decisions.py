@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from leadops.http.answers import Answer
 
 
@@ -10,6 +12,11 @@ class ScoreItemAnswer(Answer):
     value: str | int | float
     band: str | None
     points: int
+    source: str | None = Field(
+        default=None,
+        description="Where the value came from: form, account, or the enrichment provider "
+        "(clearbit, apollo, pdl); null for an unknown value. On stored leads and enriched scores.",
+    )
 
 
 class ScoreCardAnswer(Answer):
@@ -22,10 +29,20 @@ class IcpScoreCardAnswer(ScoreCardAnswer):
     tier: str
 
 
+class EnrichmentAnswer(Answer):
+    status: str = Field(description="complete, pending (re-scored later), skipped (budget), none")
+    providers: list[str]
+    completed_at: str | None
+    reasons: list[str] | None = None
+
+
 class ScoreAnswer(Answer):
     lead_score: ScoreCardAnswer
     icp_score: IcpScoreCardAnswer
     rulebook_version: str
+    enrichment: EnrichmentAnswer | None = Field(
+        default=None, description='With "enrich": true: what the providers were asked'
+    )
 
 
 class SchedulerAnswer(Answer):

@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field
 
 from leadops.assignment import RepFields
 from leadops.http.answers import Answer
-from leadops.http.answers.decisions import DecisionAnswer
+from leadops.http.answers.decisions import DecisionAnswer, EnrichmentAnswer
 
 
 class Disqualified(Answer):
@@ -32,6 +32,12 @@ class LeadAnswer(DecisionAnswer):
     deal: Deal | None
     person_id: str | None = Field(
         default=None, description="The lead's person: GET /people/{person_id}/score (issue 15)"
+    )
+    enrichment: EnrichmentAnswer | None = Field(
+        default=None, description="Issue 13: the lead's enrichment (absent without providers)"
+    )
+    history: list[dict[str, Any]] | None = Field(
+        default=None, description="Earlier decisions' scores, kept when enrichment re-scored it"
     )
 
 
