@@ -43,7 +43,7 @@ run: $(INSTALLED)
 		start-api --host 127.0.0.1 --port $(PORT) --enrichment-stub $(ENRICHMENT_STUB)
 
 test: $(INSTALLED)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
