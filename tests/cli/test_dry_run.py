@@ -157,3 +157,30 @@ def test_dates_are_checked_before_any_request(cli: Cli, candidate: Path) -> None
     with pytest.raises(SystemExit) as exited:
         cli("dry-run", str(candidate), "--from", "01/11/2026")
     assert exited.value.code == 2
+
+
+def test_changed_score_items_are_shown_with_their_source(
+    cli: Cli, candidate: Path, contract: ContractApi, tmp_path: Path
+) -> None:
+    """Issue 13: each changed score item names where its value came from."""
+    item = {"score": "lead_score", "metric": "employees", "value": 2400, "source": "clearbit",
+            "before": 20, "after": 0}  # fmt: skip
+    (example,) = COMPLETE["leads"]["examples"]
+    window = {**COMPLETE, "leads": {**COMPLETE["leads"],
+              "examples": [{**example, "score_items": [item]}]}}  # fmt: skip
+    contract.on("POST", "/rulebook/dry-run", (200, window))
+    result = cli("dry-run", str(candidate), transport=contract.transport)
+    assert result.code == 0, result.err
+    assert "Score items changed" in result.out
+    assert row(result.out, "ld_aaa", "lead_score", "employees", "2400", "clearbit", "20", "0")
+
+    lead = tmp_path / "lead.json"
+    lead.write_text(json.dumps(SALES), encoding="utf-8")
+    pair = {key: example[key] for key in ("before", "after", "changed")}
+    form = {**item, "value": 300, "source": "form", "before": 10}
+    one = {**COMPLETE, "window": None, "leads": None, "accounts": None,
+           "lead": {**pair, "score_items": [form]}}  # fmt: skip
+    contract.on("POST", "/rulebook/dry-run", (200, one))
+    result = cli("dry-run", str(candidate), "--lead", str(lead), transport=contract.transport)
+    assert result.code == 0, result.err
+    assert row(result.out, "lead", "lead_score", "employees", "300", "form", "10", "0")

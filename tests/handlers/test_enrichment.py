@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -40,6 +41,7 @@ from tests.helpers import (
     WEBHOOK_SECRET,
     add_rep,
     call,
+    candidate,
     counting_aws,
     deliver,
     stored_leads,
@@ -397,3 +399,43 @@ def test_the_imported_snapshot_wins_over_the_provider_as_the_account(
     assert (items["employees"]["value"], items["employees"]["source"]) == (500, "account")
     assert (items["country"]["value"], items["country"]["source"]) == ("CA", "account")
     assert items["revenue"]["source"] == "clearbit"
+
+
+# --- dry runs: a stored lead's changed items keep their stored sources -----------------------
+def test_a_dry_run_over_an_enriched_lead_names_the_provider_for_its_changed_items(
+    stack: Stack, httpserver: HTTPServer
+) -> None:
+    """The window dry run re-decides the stored (enriched) submission: the changed score items
+    of its example name ``clearbit`` where the value was Clearbit's, ``form`` where the form's,
+    and no provider is asked again."""
+    _knows_paylode(httpserver)
+    _amer_tae(stack)
+    _, answer = deliver(stack.webhook, FORM)
+    assert answer["outcome"] == "instant_scheduler"
+    document = candidate()
+    for metric, top, bottom in (("employees", "1000+", "1-10"), ("revenue", "$100m+", "$0m-$1m")):
+        bands = document["lead_score"][metric]["bands"]  # the top band's points go to the bottom
+        points = {top: 0, bottom: next(b["points"] for b in bands if b["label"] == top)}
+        document["lead_score"][metric]["bands"] = [
+            {**band, "points": points.get(band["label"], band["points"])} for band in bands
+        ]
+    document["lead_score"]["role"]["points"]["leadership"] = 5
+    today = datetime.now(UTC).date().isoformat()
+    rules = LocalFunction(stack.template.function("RulebookApiFunction"))
+    body = {"rulebook": document, "from": today, "to": today}
+    status, run = call(rules, "POST", "/rulebook/dry-run", body)
+    assert status == 200, run
+    (example,) = run["leads"]["examples"]
+    assert example["lead_id"] == answer["lead_id"]
+    assert "outcome" in example["changed"]
+    items = {item["metric"]: item for item in example["score_items"]}
+    assert set(items) == {"employees", "revenue", "role"}
+    assert items["employees"] == {"score": "lead_score", "metric": "employees", "value": 2400,
+                                  "source": "clearbit", "before": 20, "after": 0}  # fmt: skip
+    assert items["revenue"]["source"] == "clearbit"
+    assert (items["role"]["source"], items["role"]["before"], items["role"]["after"]) == (
+        "form",
+        10,
+        5,
+    )
+    assert len(httpserver.log) == 1  # the webhook's lookup only

@@ -394,3 +394,31 @@ def test_stored_leads_keep_what_a_dry_run_needs(aws: SamTemplate, history: dict[
     assert record.rule.startswith("instant:")
     assert (record.customer, record.locked_until) == (False, None)
     assert stored.rule == record.rule  # the item's own attribute, read by reports
+
+
+def test_a_dry_run_of_one_lead_body_shows_both_breakdowns_with_each_items_source(
+    rules: FunctionUnderTest,
+) -> None:
+    """Issue 13: every score item says where its value came from; a body as submitted is all
+    the form's (a dry run looks nothing up), and the changed items name it too."""
+    bands = PACKAGED["lead_score"]["employees"]["bands"]
+    cheaper = [{**band, "points": 0} if band["label"] == "11-1000" else band for band in bands]
+    body = {"rulebook": candidate(**{"lead_score.employees.bands": cheaper}), "lead": SALES}
+    status, run = call(rules, "POST", "/rulebook/dry-run", body)
+    assert status == 200, run
+    lead = run["lead"]
+    now, then = lead["scores"]["current"], lead["scores"]["candidate"]
+    assert now["lead_score"]["total"] == lead["before"]["lead_score"]
+    assert then["lead_score"]["total"] == lead["after"]["lead_score"]
+    assert then["lead_score"]["total"] == now["lead_score"]["total"] - 10
+    assert (now["rulebook_version"], then["rulebook_version"]) == (
+        run["current_version"],
+        "2099-01-01.1",
+    )
+    items = [item for side in (now, then) for card in ("lead_score", "icp_score")
+             for item in side[card]["items"]]  # fmt: skip
+    assert {item["source"] for item in items if item["value"] != "unknown"} == {"form"}
+    assert lead["score_items"] == [
+        {"score": "lead_score", "metric": "employees", "value": 300, "source": "form",
+         "before": 10, "after": 0}
+    ]  # fmt: skip

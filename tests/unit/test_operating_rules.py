@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from leadops.backtest import Tally
+from leadops.backtest import Tally, changed_items
 from leadops.classification import Label
 from leadops.lead_decision import decision_rule, outcome_of
 from leadops.ports import StoredRulebook
@@ -137,6 +137,41 @@ def test_a_tally_counts_changes_keeps_few_examples_and_survives_json() -> None:
     assert (current["booked"], current["won"], current["conversion_rate"]) == (2, 1, 0.3333)
     assert (candidate["booked"], candidate["won"]) == (0, 1)
     assert result["accounts"]["changed"] == {"team": 1, "rule": 1, "any": 1}
+
+
+def test_a_tally_asks_for_score_items_only_for_the_examples_it_keeps() -> None:
+    asked: list[str] = []
+
+    def items(lead_id: str) -> Any:
+        return lambda: asked.append(lead_id) or [{"metric": "employees", "source": "clearbit"}]
+
+    tally = Tally(examples_wanted=1)
+    flip = (_decision("instant_scheduler"), _decision("manual_review"))
+    tally.add_lead("l1", flip, None, items("l1"))
+    tally.add_lead("l2", flip, None, items("l2"))  # over the examples wanted
+    same = (_decision("manual_review"), _decision("manual_review"))
+    tally.add_lead("l3", same, None, items("l3"))
+    assert asked == ["l1"]
+    (example,) = Tally.from_json(tally.to_json()).result(0.2)["leads"]["examples"]
+    assert example["score_items"] == [{"metric": "employees", "source": "clearbit"}]
+
+
+def _card(*items: tuple[str, str | None, int]) -> dict[str, Any]:
+    return {"items": [{"metric": metric, "value": 1, "band": band, "points": points,
+                       "source": "account"} for metric, band, points in items]}  # fmt: skip
+
+
+def test_changed_items_list_what_differs_including_a_metric_one_side_lacks() -> None:
+    before = {"lead_score": _card(("employees", "11-1000", 10), ("country", "EU", 10)),
+              "icp_score": _card(("email", "work", 5))}  # fmt: skip
+    after = {"lead_score": _card(("employees", "11-1000", 10)),
+             "icp_score": _card(("email", "work", 8))}  # fmt: skip
+    assert changed_items(before, after) == [
+        {"score": "lead_score", "metric": "country", "value": 1, "source": "account",
+         "before": 10, "after": None},
+        {"score": "icp_score", "metric": "email", "value": 1, "source": "account",
+         "before": 5, "after": 8},
+    ]  # fmt: skip
 
 
 class Table:

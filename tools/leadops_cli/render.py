@@ -323,6 +323,8 @@ def dry_run(console: Console, answer: dict[str, Any]) -> None:
             example = {id_field: one, **pair, "changed": list(before)}
             console.print(_examples(f"{one.title()}: current vs candidate", id_field, [example]))
             console.print(f"changed: {', '.join(pair.get('changed') or []) or 'nothing'}")
+            if pair.get("score_items"):
+                console.print(_score_items(id_field, [{id_field: one, **pair}]))
     leads = answer.get("leads")
     if isinstance(leads, dict):
         console.print(_counts("Leads", leads))
@@ -332,11 +334,33 @@ def dry_run(console: Console, answer: dict[str, Any]) -> None:
             console.print(_conversion(leads["conversion"]))
         if leads.get("examples"):
             console.print(_examples("Lead examples", "lead_id", leads["examples"]))
+            if any(example.get("score_items") for example in leads["examples"]):
+                console.print(_score_items("lead_id", leads["examples"]))
     accounts = answer.get("accounts")
     if isinstance(accounts, dict):
         console.print(_counts("Accounts", accounts))
         if accounts.get("examples"):
             console.print(_examples("Account examples", "account_id", accounts["examples"]))
+
+
+def _score_items(id_field: str, examples: list[dict[str, Any]]) -> Table:
+    """The score items a candidate changes, each with where its value came from (issue 13)."""
+    table = Table(title="Score items changed", title_justify="left", box=box.SIMPLE)
+    for name in (id_field.replace("_", " "), "score", "metric", "value", "source", "before",
+                 "after"):  # fmt: skip
+        table.add_column(name, overflow="fold")
+    for example in examples:
+        for index, item in enumerate(example.get("score_items") or []):
+            table.add_row(
+                text(example.get(id_field)) if index == 0 else Text(""),
+                text(item.get("score")),
+                text(item.get("metric")),
+                text(item.get("value")),
+                text(item.get("source"), "cyan"),
+                text(item.get("before"), "red"),
+                text(item.get("after"), "green"),
+            )
+    return table
 
 
 # --- reports ----------------------------------------------------------------------------------

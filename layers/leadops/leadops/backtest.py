@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 from leadops.account import AccountRecord
 from leadops.account_decision import AccountDecider
 from leadops.classification import Label
+from leadops.enrichment import with_sources
 from leadops.lead_decision import Evaluation, evaluate, finalise
 from leadops.lead_record import LeadRecord
 from leadops.models import LeadInput
@@ -30,6 +31,7 @@ from leadops.reports import count, tally
 from leadops.rules import Rules
 
 LEAD_FIELDS = ("classification", "outcome", "scheduler_eligible", "rule")
+SCORE_CARDS = ("lead_score", "icp_score")
 ACCOUNT_FIELDS = ("team", "rule")
 
 
@@ -113,6 +115,48 @@ def stored_lead_decisions(
     return before, after
 
 
+def sourced_scores(
+    submission: LeadInput, rules: Rules, sources: Mapping[str, str]
+) -> dict[str, Any]:
+    """Both breakdowns under ``rules``, every item naming where its value came from (group ->
+    ``form``, ``account`` or a provider, as stored with the lead; ``form`` when not named)."""
+    return with_sources(rules.scorer.score(submission).as_dict(), sources)
+
+
+def changed_items(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
+    """The score items whose band or points differ between two sourced breakdowns: the score,
+    the metric, the value scored and its ``source``, the points before and after (None where
+    a rulebook has no such item)."""
+    changed = []
+    for card in SCORE_CARDS:
+        was = {item["metric"]: item for item in before[card]["items"]}
+        now = {item["metric"]: item for item in after[card]["items"]}
+        for metric in [*now, *(name for name in was if name not in now)]:
+            old, new = was.get(metric, {}), now.get(metric, {})
+            if (old.get("band"), old.get("points")) == (new.get("band"), new.get("points")):
+                continue
+            shown = new or old
+            changed.append(
+                {"score": card, "metric": metric, "value": shown["value"],
+                 "source": shown["source"], "before": old.get("points"),
+                 "after": new.get("points")}
+            )  # fmt: skip
+    return changed
+
+
+def stored_score_items(
+    record: LeadRecord, current: Rules, candidate: Rules
+) -> list[dict[str, Any]]:
+    """The changed score items of a stored lead, with the sources it was stored with."""
+    submission = record.lead_input()
+    if submission is None:
+        return []
+    sources = record.sources or {}
+    return changed_items(
+        sourced_scores(submission, current, sources), sourced_scores(submission, candidate, sources)
+    )
+
+
 def account_decisions(
     record: AccountRecord, current: AccountDecider, candidate: AccountDecider
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -156,7 +200,10 @@ class Tally:
         lead_id: str,
         pair: tuple[dict[str, Any], dict[str, Any]] | None,
         deal_outcome: str | None,
+        score_items: Callable[[], list[dict[str, Any]]] | None = None,
     ) -> None:
+        """Count a lead; an example (a lead whose decision changed) also lists its changed
+        score items, asked of ``score_items`` only then (most leads never need them)."""
         if pair is None:
             self.leads["skipped"] += 1
             return
@@ -167,7 +214,9 @@ class Tally:
                 bucket = Counter(self.leads["counts"][side])
                 count(bucket, decision["scheduler_eligible"], deal_outcome)
                 self.leads["counts"][side] = dict(bucket)
-        self._changes(self.leads, LEAD_FIELDS, "lead_id", lead_id, before, after)
+        example = self._changes(self.leads, LEAD_FIELDS, "lead_id", lead_id, before, after)
+        if example is not None:
+            example["score_items"] = score_items() if score_items is not None else []
 
     def add_account(self, account_id: str, pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
         self.accounts["evaluated"] += 1
@@ -181,16 +230,19 @@ class Tally:
         key: str,
         before: dict[str, Any],
         after: dict[str, Any],
-    ) -> None:
+    ) -> dict[str, Any] | None:
+        """Count the changed fields; the example kept, if this one is."""
         changed = changed_fields(before, after, fields)
         for name in changed:
             part["changed"][name] += 1
-        if changed:
-            part["changed"]["any"] += 1
-            if len(part["examples"]) < self.examples_wanted:
-                part["examples"].append(
-                    {id_name: key, "before": before, "after": after, "changed": changed}
-                )
+        if not changed:
+            return None
+        part["changed"]["any"] += 1
+        if len(part["examples"]) >= self.examples_wanted:
+            return None
+        example = {id_name: key, "before": before, "after": after, "changed": changed}
+        part["examples"].append(example)
+        return example
 
     def result(self, target: float) -> dict[str, Any]:
         """The answer's ``leads`` and ``accounts``: conversion as a report row per rulebook."""

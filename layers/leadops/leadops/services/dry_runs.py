@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools import Logger
@@ -25,8 +26,11 @@ from leadops.backtest import (
     Tally,
     account_decisions,
     changed_fields,
+    changed_items,
     lead_decision,
+    sourced_scores,
     stored_lead_decisions,
+    stored_score_items,
 )
 from leadops.errors import Invalid, NotFound
 from leadops.models import LeadInput
@@ -251,7 +255,8 @@ class DryRuns:
         leads, cursor.key = self.leads.lead_page(cursor.day, cursor.key)
         for lead in leads:
             pair = stored_lead_decisions(lead.record, current, candidate)
-            job.tally.add_lead(lead.lead_id, pair, lead.deal_outcome)
+            items = partial(stored_score_items, lead.record, current, candidate)
+            job.tally.add_lead(lead.lead_id, pair, lead.deal_outcome, items)
         if cursor.key is None:  # the day is done
             if cursor.day >= job.window.to:
                 cursor.phase = "accounts"
@@ -276,7 +281,11 @@ class DryRuns:
         }
         before = lead_decision(lead, current, **facts)
         after = lead_decision(lead, candidate, **facts)
-        return _compared(before, after)
+        # A body is scored as submitted (a dry run looks nothing up): every value is the form's.
+        scores = {"current": sourced_scores(lead, current, {}),
+                  "candidate": sourced_scores(lead, candidate, {})}  # fmt: skip
+        items = changed_items(scores["current"], scores["candidate"])
+        return {**_compared(before, after), "scores": scores, "score_items": items}
 
     def _one_account(
         self,

@@ -47,10 +47,21 @@ class DryRunAnswer(Answer):
     window: dict[str, Any] | None
     job_id: str | None = None
     progress: dict[str, Any] | None = None
-    leads: dict[str, Any] | None = None
+    leads: dict[str, Any] | None = Field(
+        default=None,
+        description="A window's leads: evaluated, skipped, changed counts, conversion, and "
+        "examples (lead_id, before, after, changed, and score_items: each changed score "
+        "item's score, metric, value, source - form, account or the provider stored with "
+        "the lead - and points before and after)",
+    )
     accounts: dict[str, Any] | None = None
     finished_at: str | None = None
-    lead: dict[str, Any] | None = None
+    lead: dict[str, Any] | None = Field(
+        default=None,
+        description="One lead body: before, after, changed, scores (current and candidate: "
+        "both breakdowns, every item with its source, form for a body as submitted) and "
+        "score_items (the changed items, as in a window's examples)",
+    )
     # PostHog events' people under both rulebooks: {"people": {person_id: {before, after,
     # changed}}, "problems"} (issue 15)
     people: dict[str, Any] | None = None
