@@ -1,8 +1,10 @@
-"""SQS (fed by an EventBridge rule on lead.qualified): one Slack message per lead to its rep.
+"""SQS (fed by an EventBridge rule on lead.qualified and lead.mql): one Slack message per lead
+(and per MQL crossing, issue 15) to its rep.
 
 Records are processed one by one and only the failed ones are reported back (partial batch
 failure), so SQS redelivers just those and, after maxReceiveCount, moves them to the DLQ
-(``leadops dlq list|redrive slack``). A body that is not a ``lead.qualified`` event fails too.
+(``leadops dlq list|redrive slack``). A body that is neither a ``lead.qualified`` nor a
+``lead.mql`` event fails too.
 """
 
 from leadops import coldstart  # first: holds garbage collection off while the rest loads
@@ -24,7 +26,7 @@ from leadops.services.slack_notify import SlackNotifier, SlackRecord
 from leadops.settings import SlackNotifySettings
 
 logger = Logger()
-processor = RecordProcessor(SlackRecord, refused="invalid lead.qualified message")
+processor = RecordProcessor(SlackRecord, refused="invalid lead.qualified or lead.mql message")
 settings = SlackNotifySettings.from_env()  # no AWS call: the token is read on first use
 
 

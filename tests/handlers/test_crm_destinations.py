@@ -42,6 +42,7 @@ from moto import mock_aws
 from pytest_httpserver import HTTPServer
 
 from leadops.adapters import hubspot, salesforce
+from leadops.adapters.events import LeadEvents
 from leadops.adapters.leads_table import SyncLedgerTable
 from leadops_local.provision import provision
 from leadops_local.runtime import LambdaContext, LocalFunction, environment
@@ -452,3 +453,56 @@ def test_a_disqualification_is_announced_with_ids_only_and_reaches_the_crm(
     ).respond_with_json({"status": "COMPLETE", "results": []})
     assert _sync(stack, "HubSpotSyncFunction", [record]) == []
     httpserver.check_assertions()
+
+
+# --- issue 15: an MQL reaches both CRMs as new fields on the lead's record --------------------
+def _mql(stack: SamTemplate, lead_id: str | None) -> dict[str, Any]:
+    """``lead.mql`` on the stack's bus, as the engagement service publishes it."""
+    detail = {"person_id": "p-5f2c", "lead_id": lead_id, "domain": "acme.io",
+              "behaviour_score": 55, "fit_letter": "A", "grade": "A1",
+              "mql_at": "2026-12-02T01:00:00+00:00"}  # fmt: skip
+    LeadEvents(stack.physical_name("LeadsBus")).publish("lead.mql", detail)
+    return detail
+
+
+def test_an_mql_updates_the_stored_lead_in_both_crms_once_and_a_lead_less_mql_is_skipped(
+    stack: SamTemplate, httpserver: HTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same documented upserts as above (sObject Collections PATCH by external id;
+    HubSpot contacts batch upsert by email), carrying the behaviour score, grade and MQL time
+    as the default mapping names them; a replayed delivery sends nothing; a ``lead.mql``
+    with ``lead_id`` null (no stored lead) is acknowledged without a call."""
+    caplog.set_level(logging.INFO)
+    (answer,) = _qualified(stack)
+    _messages(stack, "SalesforceSyncQueue")  # lead.qualified: not what this test is about
+    _messages(stack, "HubSpotSyncQueue")
+    _mql(stack, answer["lead_id"])
+    _mql(stack, None)
+    mql_fields = {"LeadOps_Behaviour_Score__c": 55, "LeadOps_Grade__c": "A1",
+                  "LeadOps_MQL_At__c": "2026-12-02T01:00:00+00:00"}  # fmt: skip
+    _expect_token(httpserver)
+    httpserver.expect_ordered_request(
+        LEAD_UPSERT,
+        method="PATCH",
+        json={"allOrNone": False, "records": [_sf_lead(answer, **mql_fields)]},
+    ).respond_with_json(_upserted(), headers=USAGE)
+    properties = {"leadops_behaviour_score": "55", "leadops_lead_grade": "A1",
+                  "leadops_mql_at": "2026-12-02T01:00:00+00:00"}  # fmt: skip
+    httpserver.expect_ordered_request(
+        CONTACTS_UPSERT, method="POST", json={"inputs": [_hs_contact(answer, **properties)]}
+    ).respond_with_json({"status": "COMPLETE", "results": [{"id": "901", "new": False}]})
+
+    sf_records = _messages(stack, "SalesforceSyncQueue")
+    hs_records = _messages(stack, "HubSpotSyncQueue")
+    assert len(sf_records) == len(hs_records) == 2  # both lead.mql events reached both queues
+    assert _sync(stack, "SalesforceSyncFunction", sf_records) == []  # the lead-less one: acked
+    assert _sync(stack, "HubSpotSyncFunction", hs_records) == []
+    httpserver.check_assertions()
+    assert len(httpserver.log) == 3  # token, one Lead upsert, one contact upsert
+
+    assert _sync(stack, "SalesforceSyncFunction", sf_records) == []  # a replay: no call
+    assert _sync(stack, "HubSpotSyncFunction", hs_records) == []
+    assert len(httpserver.log) == 3
+    assert "lead.mql without a stored lead skipped" in caplog.text
+    logged = caplog.text + " ".join(str(record.__dict__) for record in caplog.records)
+    assert SALES["email"] not in logged

@@ -32,6 +32,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from leadops.adapters.dynamodb import plain
+from leadops.adapters.events import LeadEvents
 from leadops_local.runtime import LambdaContext, LocalFunction, environment
 from leadops_local.template import SamTemplate
 from tests.helpers import SALES, add_rep, deliver, hanging_stand_in, stack_with
@@ -268,3 +269,59 @@ def test_no_slack_channel_means_no_slack_resources(template: SamTemplate) -> Non
     assert "SlackNotifyFunction" not in {f.logical_id for f in template.functions()}
     assert not template.exists("SlackQueue")
     assert not template.exists("SlackDeadLetterQueue")
+
+
+# --- issue 15: lead.mql ---------------------------------------------------------------------
+def mql(stack: SamTemplate, person_id: str, lead_id: str | None, domain: str) -> None:
+    """``lead.mql`` on the stack's bus, as the engagement service publishes it."""
+    detail = {"person_id": person_id, "lead_id": lead_id, "domain": domain,
+              "behaviour_score": 55, "fit_letter": "A", "grade": "A1",
+              "mql_at": "2026-12-02T01:00:00+00:00"}  # fmt: skip
+    LeadEvents(stack.physical_name("LeadsBus")).publish("lead.mql", detail)
+
+
+def test_an_mql_is_one_short_message_per_crossing_to_the_rep_or_the_channel(
+    stack: SamTemplate, httpserver: HTTPServer
+) -> None:
+    """The documented ``chat.postMessage`` body (channel, fallback ``text``, ``blocks``),
+    exactly: the stored lead's rep gets a direct message naming the lead; a person with no
+    stored lead goes to the channel by company domain. A replayed delivery posts nothing."""
+    answer = qualified(stack, slack_user_id=REP_SLACK)
+    queued(stack)  # lead.qualified: not what this test is about
+    mql(stack, "p-ada", answer["lead_id"], "acme.io")
+    mql(stack, "p-anon", None, "globex.io")
+    lead_id = answer["lead_id"]
+    explain = f"The lead: `leadops explain {lead_id}` or `GET /leads/{lead_id}`"
+    line = " became a marketing-qualified lead: behaviour score 55, grade A1"
+    to_rep, to_channel = f"Ada Lovelace at Acme Analytics{line}", f"Someone at globex.io{line}"
+    bodies = {
+        REP_SLACK: {"channel": REP_SLACK, "text": to_rep, "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": to_rep}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": explain}]}]},
+        CHANNEL: {"channel": CHANNEL, "text": to_channel, "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": to_channel}}]},
+    }  # fmt: skip
+    posted: list[dict[str, Any]] = []
+
+    def post(request: Request) -> Response:
+        body = request.get_json()
+        assert body == bodies[body["channel"]]
+        posted.append(body)
+        reply = {"ok": True, "channel": body["channel"], "ts": f"1700000001.00000{len(posted)}"}
+        return Response(json.dumps(reply), status=200, content_type="application/json")
+
+    httpserver.expect_request(POST, method="POST", headers=HEADERS).respond_with_handler(post)
+    records = queued(stack)
+    assert len(records) == 2
+    assert notify(stack, records) == {"batchItemFailures": []}
+    assert sorted(p["channel"] for p in posted) == sorted([REP_SLACK, CHANNEL])
+    httpserver.check_assertions()
+    assert notify(stack, records) == {"batchItemFailures": []}  # a replay: nothing posted
+    assert len(posted) == 2
+    item = boto3.client("dynamodb").get_item(
+        TableName=stack.physical_name("LeadsTable"),
+        Key={"pk": {"S": "SLACKMQL#p-ada#2026-12-02T01:00:00+00:00"}, "sk": {"S": "SLACKMQL"}},
+    )
+    stored = plain(item["Item"])
+    assert stored["slack_channel"] == REP_SLACK
+    assert "slack_claim" not in stored

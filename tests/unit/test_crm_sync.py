@@ -132,7 +132,7 @@ def test_refused_records_and_unreadable_messages_fail_alone() -> None:
     ledger, crm = Ledger(stored("l0"), stored("l1")), Destination()
     crm.refuse = {"l1"}
     batch = [*leads(2), {"messageId": "junk", "body": "not json"},
-             message("other", "lead.mql", person_id="p")]  # fmt: skip
+             message("other", "lead.created", person_id="p")]  # fmt: skip
     assert sorted(CrmSync(ledger, lambda: crm).sync(batch)) == ["junk", "m1", "other"]
 
 
@@ -288,3 +288,38 @@ def test_the_clients_never_send_more_than_the_documented_batch() -> None:
         hs.upsert("contacts", [{}] * 101)
     assert SalesforceDestination(sf, SalesforceMapping()).batch_size("lead") == 200
     assert HubSpotDestination(hs, HubSpotMapping()).batch_size("lead") == 100
+
+
+# --- issue 15: lead.mql ----------------------------------------------------------------------
+MQL = {"person_id": "p1", "domain": "acme.io", "behaviour_score": 55, "fit_letter": "A",
+       "grade": "A1", "mql_at": "2026-12-02T01:00:00+00:00"}  # fmt: skip
+
+
+def test_an_mql_adds_its_fields_to_the_lead_record_and_a_lead_less_one_is_acknowledged() -> None:
+    class Mqls(Destination):
+        def lead_record(self, facts: LeadFacts) -> dict[str, Any] | None:
+            return {"id": facts.lead_id, "grade": facts.grade, "score": facts.behaviour_score}
+
+    ledger, crm = Ledger(stored("l0")), Mqls()
+    batch = [message("m0", "lead.mql", lead_id="l0", **MQL),
+             message("m1", "lead.mql", lead_id=None, **MQL),
+             message("m2", "lead.mql", lead_id="l0", person_id="p1")]  # fmt: skip
+    assert CrmSync(ledger, lambda: crm).sync(batch) == ["m2"]  # no score: fails alone
+    assert crm.calls == [("lead", [{"id": "l0", "grade": "A1", "score": 55}])]
+    assert CrmSync(ledger, lambda: crm).sync(batch[:2]) == []  # a replay: nothing sent
+    assert len(crm.calls) == 1
+
+
+def test_mql_fields_are_mapped_when_known_and_left_out_otherwise() -> None:
+    known = _facts(behaviour_score=55, grade="A1", mql_at="2026-12-02T01:00:00+00:00")
+    lead = SalesforceMapping().lead(known)
+    assert (lead["LeadOps_Behaviour_Score__c"], lead["LeadOps_Grade__c"]) == (55, "A1")
+    assert lead["LeadOps_MQL_At__c"] == "2026-12-02T01:00:00+00:00"
+    properties = HubSpotMapping().contact(known)["properties"]
+    assert (properties["leadops_behaviour_score"], properties["leadops_lead_grade"]) == ("55", "A1")
+    assert properties["leadops_mql_at"] == "2026-12-02T01:00:00+00:00"
+    # a later event about the lead (no MQL fields known) never clears them in the CRM
+    assert "LeadOps_Grade__c" not in SalesforceMapping().lead(_facts())
+    assert "leadops_lead_grade" not in HubSpotMapping().contact(_facts())["properties"]
+    custom = SalesforceMapping.model_validate_json('{"lead_fields": {"grade": "Grade__c"}}')
+    assert custom.lead(known)["Grade__c"] == "A1"

@@ -181,3 +181,14 @@ def test_a_lead_that_is_not_stored_is_logged_and_not_retried() -> None:
     slack = MemorySlack()
     assert notifier(MemoryLedger(), slack).notify(record("ld_missing")) == "no such lead"
     assert slack.posts == []
+
+
+def test_an_mql_notice_is_one_escaped_line_and_names_no_lead_without_one() -> None:
+    from leadops.slack_notice import MqlNotice
+
+    notice = MqlNotice.of(None, "<!channel>.io", 55, "A1")
+    assert notice.text() == (
+        "Someone at &lt;!channel&gt;.io became a marketing-qualified lead: "
+        "behaviour score 55, grade A1"
+    )
+    assert [block["type"] for block in notice.blocks()] == ["section"]

@@ -16,8 +16,20 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from leadops.destinations import AccountFacts, LeadFacts
 
 FactKey = Literal[
-    "lead_id", "lead_score", "icp_score", "icp_tier", "outcome", "reasons", "rulebook_version"
+    "lead_id",
+    "lead_score",
+    "icp_score",
+    "icp_tier",
+    "outcome",
+    "reasons",
+    "rulebook_version",
+    "behaviour_score",
+    "grade",
+    "mql_at",
 ]
+# known from a lead.mql event only (issue 15): left out of a record when unknown, so a later
+# event about the lead never clears them
+MQL_KEYS: frozenset[str] = frozenset({"behaviour_score", "grade", "mql_at"})
 AccountKey = Literal["team", "rule"]
 SalesforceField = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$")]
 HubSpotProperty = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,99}$")]
@@ -28,6 +40,9 @@ _SALESFORCE_LEAD_FIELDS: dict[FactKey, str] = {
     "outcome": "LeadOps_Outcome__c",
     "reasons": "LeadOps_Reasons__c",
     "rulebook_version": "LeadOps_Rulebook_Version__c",
+    "behaviour_score": "LeadOps_Behaviour_Score__c",
+    "grade": "LeadOps_Grade__c",
+    "mql_at": "LeadOps_MQL_At__c",
 }
 _SALESFORCE_ACCOUNT_FIELDS: dict[AccountKey, str] = {
     "team": "LeadOps_Team__c",
@@ -41,6 +56,9 @@ _HUBSPOT_CONTACT_PROPERTIES: dict[FactKey, str] = {
     "outcome": "leadops_outcome",
     "reasons": "leadops_reasons",
     "rulebook_version": "leadops_rulebook_version",
+    "behaviour_score": "leadops_behaviour_score",
+    "grade": "leadops_lead_grade",
+    "mql_at": "leadops_mql_at",
 }
 _HUBSPOT_COMPANY_PROPERTIES: dict[AccountKey, str] = {
     "team": "leadops_team",
@@ -51,6 +69,12 @@ NOT_PROVIDED = "[not provided]"  # what Salesforce's own web-to-lead writes for 
 
 def _fact(facts: LeadFacts, key: FactKey) -> Any:
     return getattr(facts, key)
+
+
+def _mapped(facts: LeadFacts, names: dict[FactKey, str]) -> dict[str, Any]:
+    """Each mapped fact by its CRM name; an MQL fact only when known."""
+    values = {key: _fact(facts, key) for key in names}
+    return {names[k]: v for k, v in values.items() if v is not None or k not in MQL_KEYS}
 
 
 def _account(facts: AccountFacts, key: AccountKey) -> Any:
@@ -83,8 +107,7 @@ class SalesforceMapping(BaseModel):
         }
         if facts.first_name:
             record["FirstName"] = facts.first_name
-        for key, field in self.lead_fields.items():
-            record[field] = _fact(facts, key)
+        record |= _mapped(facts, self.lead_fields)
         if facts.owner is not None and facts.owner.salesforce_user_id:
             record["OwnerId"] = facts.owner.salesforce_user_id
         return record
@@ -124,8 +147,8 @@ class HubSpotMapping(BaseModel):
         standard = {"firstname": facts.first_name, "lastname": facts.last_name,
                     "company": facts.company}  # fmt: skip
         properties |= {name: value for name, value in standard.items() if value}
-        for key, name in self.contact_properties.items():
-            properties[name] = _string(_fact(facts, key))
+        mapped = _mapped(facts, self.contact_properties)
+        properties |= {name: _string(value) for name, value in mapped.items()}
         if facts.owner is not None and facts.owner.hubspot_owner_id:
             properties["hubspot_owner_id"] = facts.owner.hubspot_owner_id
         return {"idProperty": "email", "id": facts.email, "properties": properties}

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -24,8 +24,9 @@ REASONS_MAX = 255  # a Salesforce text field's usual length; HubSpot takes more
 _Id = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 Item = TypeVar("Item")
 
-LEAD_EVENTS = ("lead.qualified", "lead.rescored", "lead.disqualified", "lead.outcome")
+LEAD_EVENTS = ("lead.qualified", "lead.rescored", "lead.disqualified", "lead.outcome", "lead.mql")
 ACCOUNT_EVENT = "account.routed"
+MQL_EVENT = "lead.mql"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,10 @@ class LeadFacts:
     reasons: str
     rulebook_version: str | None
     owner: Rep | None
+    # set from a lead.mql event only (issue 15): a mapping leaves them out when None
+    behaviour_score: int | None = None
+    grade: str | None = None
+    mql_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +59,18 @@ class AccountFacts:
     owner: Rep | None
 
 
-def lead_facts(stored: StoredLead, owner: Rep | None) -> LeadFacts:
+def lead_facts(stored: StoredLead, owner: Rep | None, mql: Mql | None = None) -> LeadFacts:
     """The stored lead as a CRM shows it; the outcome is the latest thing that happened: a
-    deal's outcome, else a disqualification, else the booking decision."""
+    deal's outcome, else a disqualification, else the booking decision. ``mql`` (a
+    ``lead.mql`` event's fields) adds the behaviour score, grade and MQL time."""
+    facts = _stored_facts(stored, owner)
+    if mql is None:
+        return facts
+    return replace(facts, behaviour_score=mql.behaviour_score, grade=mql.grade,
+                   mql_at=mql.mql_at)  # fmt: skip
+
+
+def _stored_facts(stored: StoredLead, owner: Rep | None) -> LeadFacts:
     record, answer = stored.record, stored.record.answer
     submission = record.submission or {}
     company = submission.get("company") if isinstance(submission.get("company"), dict) else {}
@@ -105,9 +119,27 @@ def chunks(items: Sequence[Item], size: int) -> Iterator[list[Item]]:
 
 
 # --- the queue's messages: EventBridge events as the rule delivered them ---------------------
+class Mql(BaseModel):
+    """The fields of a ``lead.mql`` detail a CRM shows (issue 15)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    behaviour_score: int
+    grade: _Id
+    mql_at: _Id
+
+
 class LeadChange(BaseModel):
     model_config = ConfigDict(extra="ignore")
     lead_id: _Id
+    mql: Mql | None = None  # a lead.mql event's fields
+
+
+class NoStoredLead(BaseModel):
+    """A ``lead.mql`` for a person with no stored lead (``lead_id`` null): no CRM record to
+    update, so the message is acknowledged and skipped."""
+
+    model_config = ConfigDict(extra="ignore")
+    lead_id: None = None
 
 
 class AccountChange(BaseModel):
@@ -122,18 +154,30 @@ class AccountChange(BaseModel):
 class _Envelope(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
     detail_type: Literal[
-        "lead.qualified", "lead.rescored", "lead.disqualified", "lead.outcome", "account.routed"
+        "lead.qualified",
+        "lead.rescored",
+        "lead.disqualified",
+        "lead.outcome",
+        "lead.mql",
+        "account.routed",
     ] = Field(alias="detail-type")
     detail: dict[str, Any]
 
 
-def read_change(body: str) -> LeadChange | AccountChange | None:
+def read_change(body: str) -> LeadChange | AccountChange | NoStoredLead | None:
     """The change a message announces; None when it is not one (not JSON, another event, a
-    detail without its id): such a message fails alone."""
+    detail without its id): such a message fails alone. A ``lead.mql`` without a lead is
+    ``NoStoredLead``."""
     try:
         envelope = _Envelope.model_validate_json(body)
         if envelope.detail_type == ACCOUNT_EVENT:
             return AccountChange.model_validate(envelope.detail)
+        if envelope.detail_type == MQL_EVENT:
+            if envelope.detail.get("lead_id") is None:
+                Mql.model_validate(envelope.detail)  # still a lead.mql: else it fails alone
+                return NoStoredLead()
+            mql = Mql.model_validate(envelope.detail)
+            return LeadChange(lead_id=envelope.detail["lead_id"], mql=mql)
         return LeadChange.model_validate(envelope.detail)
     except ValidationError:
         return None

@@ -463,6 +463,17 @@ class SlackLedger(Protocol):
 
     def release(self, lead_id: str, token: str) -> bool: ...
 
+    # one MQL crossing's notice (issue 15), the same claim on its own item
+    def claim_mql(
+        self, person_id: str, mql_at: str, token: str, now: datetime, until: datetime
+    ) -> bool: ...
+
+    def mql_posted(
+        self, person_id: str, mql_at: str, channel: str, ts: str, at: datetime
+    ) -> bool: ...
+
+    def release_mql(self, person_id: str, mql_at: str, token: str) -> bool: ...
+
 
 # --- form sources (issue 12) -----------------------------------------------------------------
 class FormSources(Protocol):

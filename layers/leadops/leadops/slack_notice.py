@@ -145,3 +145,49 @@ class LeadNotice:
             f"`leadops explain {self.lead_id}` or `GET /leads/{self.lead_id}`",
             TEXT_MAX,
         )
+
+
+# --- issue 15: a person became a marketing-qualified lead -----------------------------------
+@dataclass(frozen=True, slots=True)
+class MqlNotice:
+    """A ``lead.mql``: who (the stored lead's name and company, when the person has a lead;
+    else the company's domain), the behaviour score and the grade."""
+
+    lead_id: str | None
+    person: str | None
+    company: str | None
+    behaviour_score: int
+    grade: str
+
+    @classmethod
+    def of(
+        cls, lead: StoredLead | None, domain: str | None, behaviour_score: int, grade: str
+    ) -> MqlNotice:
+        notice = LeadNotice.of(lead) if lead is not None else None
+        return cls(
+            lead_id=lead.lead_id if lead is not None else None,
+            person=notice.person if notice is not None else None,
+            company=(notice.company if notice is not None else None) or domain,
+            behaviour_score=behaviour_score,
+            grade=grade,
+        )
+
+    def text(self) -> str:
+        """One line: "<who> became a marketing-qualified lead: behaviour score N, grade A1"."""
+        who = self.person or "Someone"
+        company = f" at {self.company}" if self.company else ""
+        line = (
+            f"{who}{company} became a marketing-qualified lead: behaviour score "
+            f"{self.behaviour_score}, grade {self.grade}"
+        )
+        return _cut(escape(line), TEXT_MAX)
+
+    def blocks(self) -> list[dict[str, Any]]:
+        """The line as a section, and where to look (the lead, when there is one)."""
+        blocks: list[dict[str, Any]] = [
+            {"type": "section", "text": {"type": "mrkdwn", "text": self.text()}}
+        ]
+        if self.lead_id:
+            where = f"The lead: `leadops explain {self.lead_id}` or `GET /leads/{self.lead_id}`"
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": where}]})
+        return blocks

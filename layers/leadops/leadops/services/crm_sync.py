@@ -1,11 +1,13 @@
 """Sync leadops' decisions to one CRM (the Salesforce and HubSpot workers, issue 14).
 
 A batch of SQS messages (EventBridge events: ``lead.qualified``, ``lead.rescored``,
-``lead.disqualified``, ``lead.outcome``, ``account.routed``) becomes one record per lead or
-account, built from the stored lead (events carry ids only) and the owning rep's CRM id, then
-batched calls by external id (``CrmDestination``). What each record was last sent is
+``lead.disqualified``, ``lead.outcome``, ``lead.mql``, ``account.routed``) becomes one record
+per lead or account, built from the stored lead (events carry ids only) and the owning rep's
+CRM id, then batched calls by external id (``CrmDestination``). What each record was last sent is
 remembered as a fingerprint: a replayed delivery, or a second event that changes nothing the
-CRM shows, sends nothing.
+CRM shows, sends nothing. A ``lead.mql`` (issue 15) adds the behaviour score, grade and MQL
+time to its lead's record; one with ``lead_id`` null (a person with no stored lead) has no CRM
+record to update and is acknowledged and skipped.
 
 Returns the message ids that failed, and only those: an unreadable message fails alone; a
 record the CRM refused fails its messages; a call that failed (after its retries, 429 and 5xx
@@ -30,6 +32,7 @@ from leadops.destinations import (
     AccountChange,
     AccountFacts,
     LeadChange,
+    NoStoredLead,
     chunks,
     fingerprint,
     lead_facts,
@@ -99,7 +102,7 @@ class CrmSync:
                     continue  # gone (quarantine TTL) or never a sales lead: nothing to sync
                 kind, key = "lead", f"lead#{change.lead_id}"
                 owner = reps.get(lead.owner_id) if lead.owner_id else None
-                record = destination.lead_record(lead_facts(lead, owner))
+                record = destination.lead_record(lead_facts(lead, owner, change.mql))
             else:
                 kind, key = "account", f"account#{change.account_id}"
                 owner = reps.get(change.owner_id) if change.owner_id else None
@@ -155,7 +158,10 @@ def _read(
     failed: list[str] = []
     for record in records:
         change = read_change(str(record.get("body", "")))
-        if change is None:
+        if isinstance(change, NoStoredLead):  # an MQL without a stored lead: no CRM record
+            logger.info("lead.mql without a stored lead skipped",
+                        extra={"message_id": record["messageId"]})  # fmt: skip
+        elif change is None:
             extra = {"message_id": record["messageId"]}
             logger.error("unreadable destination message", extra=extra)
             failed.append(record["messageId"])

@@ -27,6 +27,8 @@ class per item kind over the same table:
 
 - person (``People``): ``PERSON#<person id>`` / ``PERSON`` - behaviour state (counts per day
   and rule, seen uuids, MQL status) under a version, and the latest lead's fit scores
+- Slack MQL notice (``SlackNotices``, issue 15): ``SLACKMQL#<person id>#<mql_at>`` /
+  ``SLACKMQL`` - the claim and the posted message of one MQL crossing (as on a lead item)
 
 ``WebhookStore`` reads and writes what one demo request needs across those kinds, in one
 BatchGetItem and one TransactWriteItems. A lead's id is derived from its submission id, so a

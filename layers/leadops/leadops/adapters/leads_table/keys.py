@@ -26,6 +26,7 @@ class Kind(StrEnum):
     FORM_SOURCE = "FORMSOURCE"  # issue 12
     RATE = "RATE"  # the public router's rate-limit counters (issue 12)
     SYNC = "SYNC"  # issue 14: what a CRM destination was last sent
+    SLACK_MQL = "SLACKMQL"  # issue 15: the Slack notice of one MQL crossing
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,3 +140,9 @@ def sync(destination: str, record_key: str) -> Key:
 
 def record_key_of_sync(destination: str, item: dict[str, Any]) -> str:
     return str(item["pk"]).removeprefix(f"SYNC#{destination}#")
+
+
+# --- Slack MQL notices (issue 15) ------------------------------------------------------------
+def slack_mql(person_id: str, mql_at: str) -> Key:
+    """The Slack notice of one person's MQL crossing (``mql_at``: when they crossed)."""
+    return Key(f"SLACKMQL#{person_id}#{mql_at}", Kind.SLACK_MQL)

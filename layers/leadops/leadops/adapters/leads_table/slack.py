@@ -9,7 +9,11 @@ gives the lead and whether it was announced:
 worker's claim is live, so two deliveries of one lead (SQS and EventBridge both deliver at least
 once) post once. A claim is a lease that ends with the claiming invocation's time budget: a
 worker killed mid-post leaves a claim that has expired by the time SQS delivers the message
-again."""
+again.
+
+An MQL crossing (issue 15) gets the same claim / posted / release on its own item
+(``keys.slack_mql``: the person and the crossing's ``mql_at``), created by the claim: one
+message per crossing, however often ``lead.mql`` is delivered."""
 
 from __future__ import annotations
 
@@ -26,10 +30,11 @@ from leadops.assignment import Rep
 from leadops.errors import NotFound
 from leadops.lead_record import StoredLead
 
-_CLAIM = (
-    "attribute_exists(pk) AND attribute_not_exists(slack_ts) AND "
+_FREE = (
+    "attribute_not_exists(slack_ts) AND "
     "(attribute_not_exists(slack_claim_until) OR slack_claim_until < :now)"
 )
+_CLAIM = f"attribute_exists(pk) AND {_FREE}"  # a lead's notice: on the lead item
 
 
 def _conditional_failure(error: ClientError) -> bool:
@@ -58,39 +63,53 @@ class SlackNotices(Table):
     def claim(self, lead_id: str, token: str, now: datetime, until: datetime) -> bool:
         """Take the right to post this lead's message until ``until``; False when it was posted
         or another worker's claim is live."""
-        values = {":token": token, ":until": int(until.timestamp()), ":now": int(now.timestamp())}
-        return self._update(
-            lead_id,
-            "SET slack_claim = :token, slack_claim_until = :until",
-            _CLAIM,
-            values,
-        )
+        return self._claim(keys.lead(lead_id), token, now, until, _CLAIM)
 
     def posted(self, lead_id: str, channel: str, ts: str, at: datetime) -> bool:
         """Remember the message (and drop the claim); False if one was remembered already."""
+        return self._posted(keys.lead(lead_id), channel, ts, at)
+
+    def release(self, lead_id: str, token: str) -> bool:
+        """Give up this worker's claim (the post failed), so a retry may post at once."""
+        return self._release(keys.lead(lead_id), token)
+
+    # --- one MQL crossing (issue 15): its own item, created by the claim ---------------------
+    def claim_mql(
+        self, person_id: str, mql_at: str, token: str, now: datetime, until: datetime
+    ) -> bool:
+        return self._claim(keys.slack_mql(person_id, mql_at), token, now, until, _FREE)
+
+    def mql_posted(self, person_id: str, mql_at: str, channel: str, ts: str, at: datetime) -> bool:
+        return self._posted(keys.slack_mql(person_id, mql_at), channel, ts, at)
+
+    def release_mql(self, person_id: str, mql_at: str, token: str) -> bool:
+        return self._release(keys.slack_mql(person_id, mql_at), token)
+
+    def _claim(self, key: keys.Key, token: str, now: datetime, until: datetime, free: str) -> bool:
+        values = {":token": token, ":until": int(until.timestamp()), ":now": int(now.timestamp())}
+        return self._update(key, "SET slack_claim = :token, slack_claim_until = :until", free,
+                            values)  # fmt: skip
+
+    def _posted(self, key: keys.Key, channel: str, ts: str, at: datetime) -> bool:
         values = {":ts": ts, ":channel": channel, ":at": at.isoformat()}
         return self._update(
-            lead_id,
+            key,
             "SET slack_ts = :ts, slack_channel = :channel, slack_posted_at = :at "
             "REMOVE slack_claim, slack_claim_until",
             "attribute_exists(pk) AND attribute_not_exists(slack_ts)",
             values,
         )
 
-    def release(self, lead_id: str, token: str) -> bool:
-        """Give up this worker's claim (the post failed), so a retry may post at once."""
+    def _release(self, key: keys.Key, token: str) -> bool:
         return self._update(
-            lead_id,
-            "REMOVE slack_claim, slack_claim_until",
-            "slack_claim = :token",
-            {":token": token},
+            key, "REMOVE slack_claim, slack_claim_until", "slack_claim = :token", {":token": token}
         )
 
-    def _update(self, lead_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
+    def _update(self, key: keys.Key, update: str, condition: str, values: dict[str, Any]) -> bool:
         try:
             self._db.update_item(
                 TableName=self.name,
-                Key=keys.lead(lead_id).typed,
+                Key=key.typed,
                 UpdateExpression=update,
                 ConditionExpression=condition,
                 ExpressionAttributeValues=typed(**values),
