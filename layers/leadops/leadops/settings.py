@@ -74,15 +74,21 @@ class ScoreSettings(FunctionSettings):
     rulebook_table: Name | None = None
 
 
-class WebhookSettings(FunctionSettings):
+class DemoRequestSettings(FunctionSettings):
+    """What deciding a demo request needs (leadops.adapters.wiring): the webhook, the form
+    vendors' webhook and the public router all read these."""
+
     rulebook_table: Name | None = None
     leads_table: Name
     accounts_table: Name
     support_tickets_queue_url: Name
     event_bus_name: Name
-    webhook_secret_arn: Name
     # Optional AI qualifier: on when a Bedrock model id is configured; the rules always run.
     ai_classifier_model_id: Name | None = None
+
+
+class WebhookSettings(DemoRequestSettings):
+    webhook_secret_arn: Name
 
 
 class LeadsApiSettings(FunctionSettings):
@@ -218,16 +224,9 @@ class SlackNotifySettings(FunctionSettings):
 
 
 # --- form sources (issue 12) -----------------------------------------------------------------
-class FormWebhookSettings(FunctionSettings):
+class FormWebhookSettings(DemoRequestSettings):
     """POST /webhooks/forms/{source_id}: the demo-request webhook's tables, queue and bus; each
     source's secret is read by the name the source gives (IAM allows the stack's prefix only)."""
-
-    rulebook_table: Name | None = None
-    leads_table: Name
-    accounts_table: Name
-    support_tickets_queue_url: Name
-    event_bus_name: Name
-    ai_classifier_model_id: Name | None = None
 
 
 class FormSourcesApiSettings(FunctionSettings):
@@ -236,18 +235,12 @@ class FormSourcesApiSettings(FunctionSettings):
 
 
 # --- the public router (issue 12) ----------------------------------------------------------
-class RouterSettings(FunctionSettings):
+class RouterSettings(DemoRequestSettings):
     """The public router decides as the webhook does (its tables, queue and bus), signs booking
     links with ROUTER_SECRET_ARN and, when ROUTER_TURNSTILE is "on", checks Cloudflare
     Turnstile with the secret in TURNSTILE_SECRET_ARN at TURNSTILE_SITEVERIFY_URL."""
 
-    rulebook_table: Name | None = None
-    leads_table: Name
-    accounts_table: Name
-    support_tickets_queue_url: Name
-    event_bus_name: Name
     router_secret_arn: Name
-    ai_classifier_model_id: Name | None = None
     router_turnstile: Literal["on", "off"]
     turnstile_secret_arn: Name
     turnstile_siteverify_url: Name

@@ -15,12 +15,7 @@ from leadops.adapters.leads_table import Pools, WebhookStore
 from leadops.adapters.queues import EnrichmentQueue, SupportQueue
 from leadops.services.demo_requests import DemoRequests
 from leadops.services.live_rulebook import LiveRulebook
-from leadops.settings import (
-    EnrichedWebhookSettings,
-    FormWebhookSettings,
-    RouterSettings,
-    WebhookSettings,
-)
+from leadops.settings import DemoRequestSettings, EnrichedWebhookSettings
 
 
 def enriched_demo_requests(settings: EnrichedWebhookSettings) -> DemoRequests:
@@ -35,9 +30,7 @@ def enriched_demo_requests(settings: EnrichedWebhookSettings) -> DemoRequests:
     )
 
 
-def demo_requests(
-    settings: WebhookSettings | FormWebhookSettings | RouterSettings,
-) -> DemoRequests:
+def demo_requests(settings: DemoRequestSettings) -> DemoRequests:
     return DemoRequests(
         rules=LiveRulebook.of(settings.rulebook_table),
         store=WebhookStore(settings.leads_table, AccountsTable(settings.accounts_table)),
