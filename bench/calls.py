@@ -9,6 +9,8 @@ from typing import Any
 
 import botocore.client
 
+import leadops.adapters.aws
+
 
 @contextmanager
 def counting_aws() -> Iterator[Counter[str]]:
@@ -25,3 +27,14 @@ def counting_aws() -> Iterator[Counter[str]]:
         yield calls
     finally:
         botocore.client.BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def stubbed_aws(stub: Any) -> Iterator[None]:
+    """Every AWS client the layer asks for is ``stub`` inside (warm CPU figures without AWS)."""
+    original = leadops.adapters.aws.client
+    leadops.adapters.aws.client = lambda service: stub  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        leadops.adapters.aws.client = original

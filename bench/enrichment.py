@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from calls import counting_aws
+from calls import counting_aws, stubbed_aws
 from moto import mock_aws
 from webhook import REP, SECRET, _event, _quiet, _StubDynamoDB
 
@@ -101,12 +101,9 @@ def provider_calls(submissions: int = 1_000, domains: int = 300) -> dict[str, fl
     url, server, asked, folder = _stand_in(domains)
     template = _enriched_template(url)
     webhook = LocalFunction(template.function("WebhookFunction"))
-    stub = _CacheKeepingStub()
-    original = leadops.adapters.aws.client
-    leadops.adapters.aws.client = lambda service: stub  # type: ignore[assignment]
     outcomes: dict[str, int] = {}
     try:
-        with environment(webhook.env), _quiet():
+        with stubbed_aws(_CacheKeepingStub()), environment(webhook.env), _quiet():
             handler, context = webhook.handler(), webhook.context()
             for n in range(submissions):
                 body = {
@@ -118,7 +115,6 @@ def provider_calls(submissions: int = 1_000, domains: int = 300) -> dict[str, fl
                 outcome = json.loads(handler(event, context)["body"])["outcome"]
                 outcomes[outcome] = outcomes.get(outcome, 0) + 1
     finally:
-        leadops.adapters.aws.client = original
         server.shutdown()
         shutil.rmtree(folder)
     print(f"  {submissions} submissions from {domains} domains: {asked[0]} provider calls; "
@@ -158,10 +154,8 @@ class _CachedStub(_StubDynamoDB):
 
 
 def _cpu(function: LocalFunction, stub: Any, events: list[dict[str, Any]]) -> float:
-    original = leadops.adapters.aws.client
-    leadops.adapters.aws.client = lambda service: stub  # type: ignore[assignment]
     try:
-        with environment(function.env), _quiet():
+        with stubbed_aws(stub), environment(function.env), _quiet():
             handler, context = function.handler(), function.context()
             for event in events[:50]:
                 handler(event, context)
@@ -176,7 +170,6 @@ def _cpu(function: LocalFunction, stub: Any, events: list[dict[str, Any]]) -> fl
             return (time.process_time() - start) * 1000 / len(events)
     finally:
         gc.unfreeze()
-        leadops.adapters.aws.client = original
 
 
 def cpu_on_a_cache_hit(plain: SamTemplate, count: int = 2_000, rounds: int = 5) -> dict[str, float]:

@@ -9,7 +9,7 @@ import json
 import os
 from typing import Any
 
-from calls import counting_aws
+from calls import counting_aws, stubbed_aws
 from moto import mock_aws
 from webhook import BODY, REP, SECRET, _event, _quiet, warm_cpu_ms
 
@@ -84,10 +84,7 @@ def cpu_per_decision(template: SamTemplate, count: int = 2_000) -> dict[str, flo
     ``RUNS`` alternated passes."""
     router = LocalFunction(template.function("RouterFunction"))
     webhook = LocalFunction(template.function("WebhookFunction"))
-    stub = _StubAws()
-    original_client = leadops.adapters.aws.client
-    leadops.adapters.aws.client = lambda service: stub  # type: ignore[assignment]
-    try:
+    with stubbed_aws(_StubAws()):
         browser = [_browser_event(template, f"b{i}") for i in range(count)]
         delivered = [
             _event(template, "POST", "/webhooks/demo-request", {**BODY, "submission_id": f"w{i}"})
@@ -105,8 +102,6 @@ def cpu_per_decision(template: SamTemplate, count: int = 2_000) -> dict[str, flo
             results["router_cpu_ms_per_decision"] / results["router_webhook_cpu_ms_per_submission"]
         )
         return results
-    finally:
-        leadops.adapters.aws.client = original_client
 
 
 def aws_calls(template: SamTemplate) -> dict[str, float]:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from calls import counting_aws
+from calls import counting_aws, stubbed_aws
 from moto import mock_aws
 
 import leadops.adapters.aws
@@ -95,10 +95,7 @@ def warm_cpu_ms(function: LocalFunction, batch: list[dict[str, Any]]) -> float:
 def cpu_per_submission(template: SamTemplate, count: int = 2_000) -> dict[str, float]:
     webhook = LocalFunction(template.function("WebhookFunction"))
     score = LocalFunction(template.function("ScoreFunction"))
-    stub = _StubDynamoDB()
-    original_client = leadops.adapters.aws.client
-    leadops.adapters.aws.client = lambda service: stub  # type: ignore[assignment]
-    try:
+    with stubbed_aws(_StubDynamoDB()):
         events = [
             _event(template, "POST", "/webhooks/demo-request", {**BODY, "submission_id": f"b{i}"})
             for i in range(count)
@@ -112,8 +109,6 @@ def cpu_per_submission(template: SamTemplate, count: int = 2_000) -> dict[str, f
             results["webhook_cpu_ms_per_sales_submission"] / results["score_cpu_ms_per_request"]
         )
         return results
-    finally:
-        leadops.adapters.aws.client = original_client
 
 
 def aws_calls(template: SamTemplate) -> dict[str, float]:
