@@ -23,7 +23,7 @@ class RepRole(StrEnum):
 class RepFields(BaseModel):
     """A sales rep as ``PUT /reps/{rep_id}`` takes it (the id is in the path)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     email: Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]

@@ -84,7 +84,7 @@ def _account(facts: AccountFacts, key: AccountKey) -> Any:
 class SalesforceMapping(BaseModel):
     """Lead fields by external id; Account owner and team by the account's domain."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     lead_external_id_field: SalesforceField = "LeadOps_Lead_Id__c"
     lead_fields: dict[FactKey, SalesforceField] = Field(
@@ -131,7 +131,7 @@ class HubSpotMapping(BaseModel):
     """Contact properties (upserted by email) and company properties (by ``company_id_property``,
     a property with unique values: ``domain`` by default)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     contact_properties: dict[FactKey, HubSpotProperty] = Field(
         default_factory=lambda: dict(_HUBSPOT_CONTACT_PROPERTIES)

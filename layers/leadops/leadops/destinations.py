@@ -122,14 +122,14 @@ def chunks(items: Sequence[Item], size: int) -> Iterator[list[Item]]:
 class Mql(BaseModel):
     """The fields of a ``lead.mql`` detail a CRM shows (issue 15)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", frozen=True)
     behaviour_score: int
     grade: _Id
     mql_at: _Id
 
 
 class LeadChange(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
     lead_id: _Id
     mql: Mql | None = None  # a lead.mql event's fields
 
@@ -138,12 +138,12 @@ class NoStoredLead(BaseModel):
     """A ``lead.mql`` for a person with no stored lead (``lead_id`` null): no CRM record to
     update, so the message is acknowledged and skipped."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
     lead_id: None = None
 
 
 class AccountChange(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
     account_id: _Id
     domain: _Id | None = None
     team: _Id | None = None
@@ -152,7 +152,7 @@ class AccountChange(BaseModel):
 
 
 class _Envelope(BaseModel):
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", populate_by_name=True)
     detail_type: Literal[
         "lead.qualified",
         "lead.rescored",

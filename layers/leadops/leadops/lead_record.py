@@ -29,7 +29,7 @@ class LeadRecord(BaseModel):
     Leads stored before dry runs existed have no ``rule``, ``submission``, ``customer`` or
     ``locked_until``."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     answer: dict[str, Any]  # the webhook's answer, returned again on a replay
     submission_id: str

@@ -57,7 +57,7 @@ Email = Annotated[
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(defer_build=True, extra="ignore", str_strip_whitespace=True)
 
 
 class CompanyInput(_Input):

@@ -11,20 +11,19 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from leadops.account import AccountRecord, ScanPage
-from leadops.assignment import Pool, Rep, RepRole
-from leadops.behaviour import StoredPerson
-from leadops.classification import Label
-from leadops.destinations import AccountFacts, LeadFacts
-from leadops.icp_sync import IcpPerson, PersonUpdate
-from leadops.lead_record import Intake, LeadRecord, StoredLead
-from leadops.models import LeadInput
-from leadops.rules import Rules
-from leadops.tickets import SupportTicket
-
-if TYPE_CHECKING:  # the routing rules load only where accounts are routed
+if TYPE_CHECKING:  # the domain types named in the ports: annotations only, never loaded here
+    from leadops.account import AccountRecord, ScanPage
+    from leadops.assignment import Pool, Rep, RepRole
+    from leadops.behaviour import StoredPerson
+    from leadops.classification import Label
+    from leadops.destinations import AccountFacts, LeadFacts
     from leadops.form_sources import FormSource  # and form sources where forms are
+    from leadops.icp_sync import IcpPerson, PersonUpdate
+    from leadops.lead_record import Intake, LeadRecord, StoredLead
+    from leadops.models import LeadInput
     from leadops.routing import AccountSnapshot
+    from leadops.rules import Rules
+    from leadops.tickets import SupportTicket
 
 
 class RulebookSource(Protocol):

@@ -59,7 +59,9 @@ class SignalType(StrEnum):
 class AccountSnapshot(BaseModel):
     """One account's billing and usage snapshot, as an import row carries it."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(
+        defer_build=True, extra="ignore", frozen=True, str_strip_whitespace=True
+    )
 
     account_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     name: Text | None = None

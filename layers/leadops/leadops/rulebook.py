@@ -38,7 +38,7 @@ Names = Annotated[frozenset[str], _SORTED]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class Band(_Strict):

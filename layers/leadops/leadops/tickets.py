@@ -24,7 +24,11 @@ class SupportTicket(BaseModel):
     """The SQS message a ``support`` form submission becomes (also the ticket's content)."""
 
     model_config = ConfigDict(
-        extra="ignore", str_strip_whitespace=True, frozen=True, hide_input_in_errors=True
+        defer_build=True,
+        extra="ignore",
+        str_strip_whitespace=True,
+        frozen=True,
+        hide_input_in_errors=True,
     )
 
     submission_id: SubmissionId

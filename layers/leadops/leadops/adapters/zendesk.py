@@ -148,7 +148,7 @@ class ZendeskSettings(BaseModel):
     ``ZENDESK_API_TOKEN`` for local runs and tests.
     """
 
-    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, hide_input_in_errors=True)
 
     base_url: BaseUrl
     secret_arn: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None

@@ -16,13 +16,13 @@ from leadops.services.account_routing import AccountRouting, announce_routed, ro
 
 
 class SignalDetail(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     campaign: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = None
     team: Team | None = None
 
 
 class SignalInput(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     type: SignalType
     at: datetime | None = None
     detail: SignalDetail | None = None

@@ -48,7 +48,7 @@ logger = Logger(child=True)
 class DryRunRequest(BaseModel):
     """A candidate rulebook and what to try it on: one lead body, one account, or a window."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", populate_by_name=True)
     rulebook: Rulebook
     lead: LeadInput | None = None
     account: AccountSnapshot | None = None
@@ -64,7 +64,7 @@ class DryRunRequest(BaseModel):
 class Window(BaseModel):
     """The days of stored leads a job goes over, both ends inclusive."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", populate_by_name=True)
     from_: date = Field(validation_alias="from", serialization_alias="from")
     to: date
 
@@ -72,7 +72,7 @@ class Window(BaseModel):
 class Cursor(BaseModel):
     """Where a job goes on: the leads of ``day`` from ``key``, then the accounts from ``key``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     phase: Literal["leads", "accounts", "done"] = "leads"
     day: date
     key: dict[str, Any] | None = None  # a DynamoDB page key, None at the start of a day/scan
@@ -92,7 +92,7 @@ Instant = Annotated[datetime, PlainSerializer(lambda at: at.isoformat(), return_
 class DryRunJob(BaseModel):
     """A dry run over a window between slices: both rulebooks, where it is, what it found."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     job_id: Annotated[str, Field(min_length=1, max_length=64)]
     status: Literal["running", "complete"] = "running"
     current_version: str

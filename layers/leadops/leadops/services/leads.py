@@ -26,7 +26,7 @@ class OutcomeStore(LeadStore, Protocol):
 
 
 class Disqualification(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
 
@@ -37,7 +37,7 @@ class DealOutcome(StrEnum):
 
 
 class OutcomeReport(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     outcome: DealOutcome
     amount: float | None = Field(default=None, ge=0, le=1e12, allow_inf_nan=False)
 

@@ -43,7 +43,9 @@ class _Attributes(SqsAttributesModel):
 class QueueRecord(SqsRecordModel):
     """Powertools' SQS record model; subclasses declare ``body: Json[TheirModel]``."""
 
-    model_config = ConfigDict(hide_input_in_errors=True)  # a refused body's values stay out
+    model_config = ConfigDict(
+        defer_build=True, hide_input_in_errors=True
+    )  # a refused body's values stay out
 
     receiptHandle: str = ""
     attributes: _Attributes = _Attributes()

@@ -17,7 +17,7 @@ MAX_WINDOW_DAYS = 366
 
 
 class ReportQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", populate_by_name=True)
     from_: date | None = Field(default=None, alias="from")
     to: date | None = None
     by: GroupBy = GroupBy.RULE

@@ -25,7 +25,7 @@ Version = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class Rollback(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     version: Version
 
 

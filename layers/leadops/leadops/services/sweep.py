@@ -18,7 +18,7 @@ from leadops.services.account_routing import AccountRouting, announce_routed, ro
 
 
 class SweepTask(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     sweep_id: Annotated[str, Field(min_length=1, max_length=64)]
     segment: int = Field(ge=0)

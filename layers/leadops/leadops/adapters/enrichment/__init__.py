@@ -4,23 +4,33 @@ provider order, the keys in one Secrets Manager secret (``{"clearbit": "...", "a
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from leadops.adapters import aws
-from leadops.adapters.enrichment.apollo import Apollo
-from leadops.adapters.enrichment.clearbit import Clearbit
-from leadops.adapters.enrichment.pdl import PeopleDataLabs
-from leadops.adapters.leads_table.enrichment import EnrichmentItems
-from leadops.ports import EnrichmentProvider, EnrichmentUnavailable
-from leadops.services.enrichment import Enricher
-from leadops.settings import EnrichmentVariables
+from leadops.ports import EnrichmentUnavailable
 
-PROVIDERS: dict[str, Callable[[Callable[[], str], float, int, str | None], EnrichmentProvider]] = {
-    "clearbit": Clearbit,
-    "apollo": Apollo,
-    "pdl": PeopleDataLabs,
+if TYPE_CHECKING:
+    from leadops.ports import EnrichmentProvider
+    from leadops.services.enrichment import Enricher
+    from leadops.settings import EnrichmentVariables
+
+# name -> (module, class). Loaded only when a stack names the provider: a stack without
+# enrichment (the default) never imports the providers, their HTTP client or the enricher.
+PROVIDERS: dict[str, tuple[str, str]] = {
+    "clearbit": ("leadops.adapters.enrichment.clearbit", "Clearbit"),
+    "apollo": ("leadops.adapters.enrichment.apollo", "Apollo"),
+    "pdl": ("leadops.adapters.enrichment.pdl", "PeopleDataLabs"),
 }
+ProviderClass = Callable[[Callable[[], str], float, int, str | None], "EnrichmentProvider"]
+
+
+def provider_class(name: str) -> ProviderClass:
+    module, attribute = PROVIDERS[name]
+    found: ProviderClass = getattr(importlib.import_module(module), attribute)
+    return found
 
 
 def provider_names(order: str | None) -> list[str]:
@@ -40,7 +50,7 @@ def build_providers(
     base: str | None = None,
 ) -> list[EnrichmentProvider]:
     return [
-        PROVIDERS[name](_key(keys_secret_arn, name), timeout_s, retries, base)
+        provider_class(name)(_key(keys_secret_arn, name), timeout_s, retries, base)
         for name in provider_names(order)
     ]
 
@@ -66,6 +76,9 @@ def build_enricher(
     when the stack names no provider."""
     if not settings.enrichment_providers or not leads_table:
         return None
+    from leadops.adapters.leads_table.enrichment import EnrichmentItems
+    from leadops.services.enrichment import Enricher
+
     providers = build_providers(
         settings.enrichment_providers,
         settings.enrichment_keys_secret_arn,
