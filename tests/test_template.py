@@ -66,9 +66,24 @@ def test_every_function_uses_the_shared_layer_and_has_an_app_module(
         assert (ROOT / properties["CodeUri"] / "app.py").is_file(), name
 
 
+def _makefile_default(name: str) -> str:
+    """A `NAME ?= value` default of the top-level Makefile."""
+    found = re.search(
+        rf"^{name} \?= (\S+)$", (ROOT / "Makefile").read_text(encoding="utf-8"), re.MULTILINE
+    )
+    assert found, f"the Makefile sets no default for {name}"
+    return found.group(1)
+
+
 def test_layer_is_built_by_sam_from_its_requirements(template: dict[str, Any]) -> None:
+    """sam build runs `make build-LeadopsLayer` from the top-level Makefile (ContextPath), which
+    installs requirements.txt and compiles the layer's bytecode (tests/test_layer_build.py)."""
     layer = template["Resources"]["LeadopsLayer"]
-    assert layer["Metadata"]["BuildMethod"] == "python3.12"
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert layer["Metadata"]["BuildArchitecture"] == "x86_64"
+    assert (ROOT / layer["Metadata"]["ContextPath"] / "Makefile").is_file()
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^build-LeadopsLayer:", makefile, re.MULTILINE)
     content = ROOT / layer["Properties"]["ContentUri"]
     assert (content / "requirements.txt").is_file()
     assert (content / "leadops" / "__init__.py").is_file()
@@ -174,11 +189,15 @@ def test_the_iam_check_catches_a_wildcard(template: dict[str, Any]) -> None:
 
 def test_the_layer_declares_only_the_runtime_it_is_built_for(template: dict[str, Any]) -> None:
     """pydantic_core ships a compiled module per Python version: a layer built for 3.12 fails to
-    import on 3.13, so it must not claim 3.13 (issue 16, item 13)."""
+    import on 3.13, so it must not claim 3.13 (issue 16, item 13). Its bytecode is per version
+    too: the Makefile compiles it with the runtime's Python (LAYER_PYTHON_VERSION)."""
     layer = template["Resources"]["LeadopsLayer"]
-    built_for = layer["Metadata"]["BuildMethod"]
+    built_for = f"python{_makefile_default('LAYER_PYTHON_VERSION')}"
     assert layer["Properties"]["CompatibleRuntimes"] == [built_for]
     assert template["Globals"]["Function"]["Runtime"] == built_for
+    # the wheels the Makefile asks pip for are the architecture's the layer claims
+    assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
+    assert _makefile_default("LAYER_PLATFORM").endswith("_x86_64")
 
 
 def test_every_function_has_a_log_group_with_the_stack_retention(
