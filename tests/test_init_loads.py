@@ -25,9 +25,10 @@ PROVIDERS = [
     "leadops.adapters.enrichment.clearbit",
     "leadops.adapters.enrichment.apollo",
     "leadops.adapters.enrichment.pdl",
-    "leadops.adapters.vendor_http",
-    "leadops.services.enrichment",
 ]
+# The vendors' HTTP client: the router keeps it (Turnstile is a per-source choice, known only
+# when a submission names its source); the others have no vendor to call without enrichment.
+HTTP_CLIENT = "leadops.adapters.vendor_http"
 # Models no demo-request function validates: built only where a request names them.
 UNUSED_BY_DEMO_REQUESTS = [
     "leadops.models.ScoreRequest",
@@ -82,16 +83,17 @@ DEMO_REQUEST_FUNCTIONS = ["WebhookFunction", "FormWebhookFunction", "RouterFunct
 
 
 @pytest.mark.parametrize("function", [*DEMO_REQUEST_FUNCTIONS, "ScoreFunction"])
-def test_without_enrichment_no_provider_or_enricher_is_loaded(function: str) -> None:
+def test_without_enrichment_no_provider_is_loaded(function: str) -> None:
     loaded = set(_init(function)["modules"])
     assert [name for name in PROVIDERS if name in loaded] == []
+    assert (HTTP_CLIENT in loaded) == (function == "RouterFunction")
 
 
 def test_with_a_provider_named_the_webhook_loads_it_at_init() -> None:
     """The cut is conditional, not a removal: a stack naming Clearbit loads it (and only it)."""
     loaded = set(_init("WebhookFunction", {"EnrichmentProviders": "clearbit"})["modules"])
     assert "leadops.adapters.enrichment.clearbit" in loaded
-    assert "leadops.services.enrichment" in loaded
+    assert HTTP_CLIENT in loaded
     assert "leadops.adapters.enrichment.apollo" not in loaded
 
 
@@ -102,6 +104,7 @@ def test_models_a_function_never_validates_are_not_built_at_its_init(function: s
 
 def test_the_ports_load_no_domain_module() -> None:
     """leadops.ports names domain types for annotations only: importing it loads none of them."""
-    code = "import sys, leadops.ports; print(sorted(m for m in sys.modules if m.startswith('leadops.')))"
+    code = "import json, sys, leadops.ports; print(json.dumps(sorted(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout.replace("'", '"')) == ["leadops.ports"]
+    loaded = [name for name in json.loads(out.stdout) if name.startswith("leadops.")]
+    assert loaded == ["leadops.ports"]
