@@ -36,31 +36,54 @@ replayed submission finds its lead with one read, and the conditional write make
 duplicate lose cleanly.
 """
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-from leadops.adapters.leads_table.accounts import AccountLockouts, AccountProfile, AccountProfiles
-from leadops.adapters.leads_table.destinations import SyncLedgerTable
-from leadops.adapters.leads_table.enrichment import EnrichmentItems
-from leadops.adapters.leads_table.icp_sync import IcpSyncs
-from leadops.adapters.leads_table.leads import Leads
-from leadops.adapters.leads_table.people import People
-from leadops.adapters.leads_table.pools import Pools
-from leadops.adapters.leads_table.rate_limits import RateLimits
-from leadops.adapters.leads_table.reps import Reps
-from leadops.adapters.leads_table.webhook import SubmissionTransaction, WebhookStore
-
 if TYPE_CHECKING:
+    from leadops.adapters.leads_table.accounts import (
+        AccountLockouts,
+        AccountProfile,
+        AccountProfiles,
+    )
+    from leadops.adapters.leads_table.destinations import SyncLedgerTable
+    from leadops.adapters.leads_table.enrichment import EnrichmentItems
     from leadops.adapters.leads_table.form_sources import FormSources
+    from leadops.adapters.leads_table.icp_sync import IcpSyncs
+    from leadops.adapters.leads_table.leads import Leads
+    from leadops.adapters.leads_table.people import People
+    from leadops.adapters.leads_table.pools import Pools
+    from leadops.adapters.leads_table.rate_limits import RateLimits
+    from leadops.adapters.leads_table.reps import Reps
+    from leadops.adapters.leads_table.webhook import SubmissionTransaction, WebhookStore
+
+# Each class loads on first use, with the domain modules it needs: a function's cold start
+# pays only for the item kinds it touches (the webhook never loads people or Slack notices).
+_HOME = {
+    "AccountLockouts": "accounts",
+    "AccountProfile": "accounts",
+    "AccountProfiles": "accounts",
+    "EnrichmentItems": "enrichment",
+    "FormSources": "form_sources",
+    "IcpSyncs": "icp_sync",
+    "Leads": "leads",
+    "People": "people",
+    "Pools": "pools",
+    "RateLimits": "rate_limits",
+    "Reps": "reps",
+    "SubmissionTransaction": "webhook",
+    "SyncLedgerTable": "destinations",
+    "WebhookStore": "webhook",
+}
 
 
 def __getattr__(name: str) -> Any:
-    """``FormSources`` loads on first use: only the form functions need the form-source model,
-    so the others' cold start does not pay for it."""
-    if name == "FormSources":
-        from leadops.adapters.leads_table.form_sources import FormSources
-
-        return FormSources
-    raise AttributeError(name)
+    """A class of this package, imported from its module the first time it is asked for."""
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(name)
+    found = getattr(import_module(f"leadops.adapters.leads_table.{module}"), name)
+    globals()[name] = found  # later look-ups skip this function
+    return found
 
 
 __all__ = [
