@@ -31,7 +31,6 @@ PROVIDERS = [
 HTTP_CLIENT = "leadops.adapters.vendor_http"
 # Models no demo-request function validates: built only where a request names them.
 UNUSED_BY_DEMO_REQUESTS = [
-    "leadops.models.ScoreRequest",
     "leadops.destinations.AccountChange",
     "leadops.destinations.LeadChange",
     "leadops.assignment.RepFields",

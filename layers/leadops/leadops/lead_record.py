@@ -29,7 +29,10 @@ class LeadRecord(BaseModel):
     Leads stored before dry runs existed have no ``rule``, ``submission``, ``customer`` or
     ``locked_until``."""
 
-    model_config = ConfigDict(defer_build=True, frozen=True)
+    # Built at import, not deferred like the layer's other models: every decision reads them,
+    # mostly just after its first AWS call, so deferring would only hide their cost from
+    # the cold-start figure (which stops at that call), not remove it.
+    model_config = ConfigDict(frozen=True)
 
     answer: dict[str, Any]  # the webhook's answer, returned again on a replay
     submission_id: str

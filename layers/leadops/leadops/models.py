@@ -57,7 +57,10 @@ Email = Annotated[
 
 
 class _Input(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="ignore", str_strip_whitespace=True)
+    # Built at import, not deferred like the layer's other models: every decision reads them,
+    # mostly just after its first AWS call, so deferring would only hide their cost from
+    # the cold-start figure (which stops at that call), not remove it.
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
 class CompanyInput(_Input):

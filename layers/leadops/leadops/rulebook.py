@@ -38,7 +38,10 @@ Names = Annotated[frozenset[str], _SORTED]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
+    # Built at import, not deferred like the layer's other models: every decision reads them,
+    # mostly just after its first AWS call, so deferring would only hide their cost from
+    # the cold-start figure (which stops at that call), not remove it.
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Band(_Strict):
