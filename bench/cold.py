@@ -25,6 +25,7 @@ import json
 import statistics
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,10 +79,16 @@ _FUNCTION_INIT = (
 _FUNCTION_REQUEST = "module.lambda_handler(event, Context())"
 
 
-def _run(init: str, request: str, env: dict[str, str]) -> tuple[float, float]:
-    """(init, init + first request through its first AWS call), in seconds, one fresh child."""
+def _run(
+    init: str, request: str, env: dict[str, str], python: Sequence[str] = (sys.executable,)
+) -> tuple[float, float]:
+    """(init, init + first request through its first AWS call), in seconds, one fresh child.
+
+    ``python`` is the child's interpreter and its flags (bench/layer.py: ``-S -B`` on the base
+    interpreter); by default the dev venv's.
+    """
     out = subprocess.run(
-        [sys.executable, "-c", _CHILD.format(init=init, request=request)],
+        [*python, "-c", _CHILD.format(init=init, request=request)],
         env=env,
         capture_output=True,
         text=True,

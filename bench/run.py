@@ -9,12 +9,16 @@ noisy, so each is a best-of-N and every goal is checked as a ratio against code 
 - cold start (bench/cold.py): init of each function's app.py in a fresh interpreter plus its
   first request through its first AWS call, against a boto3 handler timed the same way; the
   headline row is the worst function's ratio.
+- layer (bench/layer.py): the same cold start of the Webhook and Score functions on the layer as
+  make build-LeadopsLayer builds it (bytecode) beside that layer without bytecode (as
+  BuildMethod python3.12 shipped it), alternated in one run; builds both into a temp dir (needs
+  network: pip fetches Lambda's wheels and boto3).
 
 - behaviour (bench/behaviour.py): PostHog events scored per second (pure), DynamoDB write calls
   per person per batch (moto), and the tracemalloc peak of a 1 M-event export beside 100 k.
 
 ``python bench/run.py --only cold [--runs 9]`` runs one part (cold, scoring, webhook, routing,
-sweep, dry_run, slack, forms, router, destinations, behaviour, enrichment) without writing
+sweep, dry_run, slack, forms, router, destinations, behaviour, enrichment, layer) without writing
 bench/results.json.
 
 - slack (bench/slack.py): chat.postMessage calls per qualified lead and per redelivery, counted
@@ -42,6 +46,7 @@ import destinations
 import dry_run  # bench/dry_run.py, routing.py, sweep.py and webhook.py, beside this file
 import enrichment
 import forms
+import layer
 import router
 import routing
 import slack
@@ -265,9 +270,12 @@ def main() -> None:
         "destinations",
         "behaviour",
         "enrichment",
+        "layer",
     ]
     parser.add_argument("--only", choices=parts, help="run one part; results.json is kept")
-    parser.add_argument("--runs", type=int, default=15, help="cold-start runs per function")
+    parser.add_argument(
+        "--runs", type=int, help="cold-start runs per function (default: cold 15, layer 9 each)"
+    )
     args = parser.parse_args()
     for name, value in {
         **FAKE_CREDENTIALS,
@@ -278,7 +286,7 @@ def main() -> None:
     template = SamTemplate.load(ROOT / "template.yaml")
     base_env = {**os.environ, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
     benches: dict[str, Callable[[], dict[str, float]]] = {
-        "cold": lambda: cold.cold_start(template, base_env, args.runs),
+        "cold": lambda: cold.cold_start(template, base_env, args.runs or 15),
         "scoring": bench_scoring,
         "webhook": lambda: webhook.cpu_per_submission(template) | webhook.aws_calls(template),
         "routing": routing.rule_evaluation,
@@ -298,6 +306,7 @@ def main() -> None:
             | enrichment.cpu_on_a_cache_hit(template)
             | enrichment.aws_calls_on_a_cache_hit(template)
         ),
+        "layer": lambda: layer.layer_cold_start(template, base_env, args.runs or 9),
     }
     results: dict[str, float] = {}
     for part in [args.only] if args.only else parts:
