@@ -12,8 +12,10 @@ the machine.
 
 Every function of the stack is timed, the ones that exist only with an integration turned on
 (PostHog, enrichment, Slack, Salesforce, HubSpot) from the template with those parameters set.
-The layer and the functions are compiled to bytecode first, as the deployed layer ships them
-(``make build-LeadopsLayer``), so no run pays for compiling source that production would not.
+The layer is compiled to bytecode first, as the deployed layer ships it
+(``make build-LeadopsLayer``), so no run pays for compiling source that production would not;
+each function's one small app.py is compiled too (SAM ships it as source: a few milliseconds
+this figure leaves out). The ``layer`` part (bench/layer.py) times the built layer itself.
 Beside them, ``bench/floor_app.py`` (the libraries alone, no leadops code) is timed the same
 way: the part of every ratio that no change inside leadops can remove.
 """
