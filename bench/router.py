@@ -11,7 +11,7 @@ from typing import Any
 
 from calls import counting_aws, stubbed_aws
 from moto import mock_aws
-from webhook import BODY, REP, SECRET, _event, _quiet, warm_cpu_ms
+from webhook import BODY, REP, SECRET, _event, _quiet, _StubDynamoDB, warm_cpu_ms
 
 import leadops.adapters.aws
 from leadops.adapters.leads_table import FormSources
@@ -47,35 +47,15 @@ def _browser_event(template: SamTemplate, browser_id: str) -> dict[str, Any]:
     return build_event(match, "POST", path, "", headers, raw, source_ip="203.0.113.7")
 
 
-class _StubAws:
-    """Answers the router's calls instantly, as if AWS were free."""
+class _StubAws(_StubDynamoDB):
+    """Answers the router's calls instantly, as if AWS were free: the webhook's stand-in, plus
+    the form source the router reads."""
 
-    def __init__(self) -> None:
-        rep = json.dumps({**REP, "rep_id": "grace"})
-        self.pool = {"reps": {"M": {"grace": {"S": rep}}}, "position": {"N": "1"}}
-
-    def get_item(self, Key: dict[str, Any], **_: Any) -> dict[str, Any]:
-        if Key["pk"]["S"].startswith("FORMSOURCE#"):
-            return {"Item": {**Key, "doc": {"S": SOURCE.model_dump_json()}}}  # cached a minute
-        return {}  # no rulebook override: the packaged one is live (read once a minute)
-
-    def batch_get_item(self, **_: Any) -> dict[str, Any]:
-        return {"Responses": {}, "UnprocessedKeys": {}}
-
-    def update_item(self, **_: Any) -> dict[str, Any]:
-        return {"Attributes": self.pool}
-
-    def transact_write_items(self, **_: Any) -> dict[str, Any]:
-        return {}  # the rate-limit counters and the lead's unit of work
-
-    def put_events(self, **_: Any) -> dict[str, Any]:
-        return {"FailedEntryCount": 0, "Entries": [{}]}
-
-    def send_message(self, **_: Any) -> dict[str, Any]:
-        return {}
-
-    def get_secret_value(self, **_: Any) -> dict[str, Any]:
-        return {"SecretString": SECRET}  # read once per container, then cached
+    def get_item(self, **call: Any) -> dict[str, Any]:
+        key = call["Key"]
+        if key["pk"]["S"].startswith("FORMSOURCE#"):
+            return {"Item": {**key, "doc": {"S": SOURCE.model_dump_json()}}}  # cached a minute
+        return super().get_item(**call)
 
 
 def cpu_per_decision(template: SamTemplate, count: int = 2_000) -> dict[str, float]:
