@@ -61,11 +61,16 @@ def layer_cold_start(
             app = _shipped_app(function, root / "functions")
             event = json.loads((ROOT / "events" / f"{function.code_dir.name}.json").read_text())
             init, request = cold._function_code(app, event)
+            children = {  # variant -> (its child's init, its environment), built once
+                variant: (
+                    init + _CHECK.format(layer=str(layer / "python") + os.sep),
+                    _environment(base_env, function, app, layer, runtime),
+                )
+                for variant, layer in layers.items()
+            }
             totals: dict[str, list[float]] = {variant: [] for variant in layers}
             for attempt in range(runs + 1):  # the first round only warms caches
-                for variant, layer in layers.items():
-                    env = _environment(base_env, function, app, layer, runtime)
-                    code = init + _CHECK.format(layer=str(layer / "python") + os.sep)
+                for variant, (code, env) in children.items():
                     total = _timed(code, request, env, python, f"{name} on the {variant} layer")
                     if attempt:
                         totals[variant].append(total)
