@@ -57,7 +57,8 @@ if TYPE_CHECKING:
     from leadops.adapters.leads_table.webhook import SubmissionTransaction, WebhookStore
 
 # Each class loads on first use, with the domain modules it needs: a function's cold start
-# pays only for the item kinds it touches (the webhook never loads people or Slack notices).
+# pays only for the item kinds it touches (the webhook loads none of the destination syncs,
+# ICP syncs, rate limits or form sources).
 _HOME = {
     "AccountLockouts": "accounts",
     "AccountProfile": "accounts",
